@@ -1,0 +1,76 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using NekkoMetal.Cli.Syntax;
+
+namespace NekkoMetal.Cli.Commands;
+
+/// <summary>
+/// Options and arguments whose values have a syntax (labels, subnets, times): parsed while the command line
+/// is parsed, so a bad value is a usage error (exit code 2) before anything is sent.
+/// </summary>
+internal static class SyntaxOptions
+{
+    private delegate bool TryParser<T>(string text, out T value, out string error);
+
+    public static Option<IReadOnlyList<Label>> Labels(string name, string description) => new(name)
+    {
+        Description = description,
+        HelpName = "KEY=VALUE",
+        Arity = ArgumentArity.ZeroOrMore,
+        CustomParser = result => ParseAll<Label>(result, LabelSyntax.TryParse),
+    };
+
+    public static Argument<IReadOnlyList<LabelChange>> LabelChanges(string name, string description) => new(name)
+    {
+        Description = description,
+        Arity = ArgumentArity.OneOrMore,
+        CustomParser = result => ParseAll<LabelChange>(result, LabelSyntax.TryParseChange),
+    };
+
+    public static Option<IReadOnlyList<SubnetSpec>> Subnets(string name, string description) => new(name)
+    {
+        Description = description,
+        HelpName = SubnetSpec.Syntax,
+        Arity = ArgumentArity.ZeroOrMore,
+        CustomParser = result => ParseAll(result, (string text, out SubnetSpec subnet, out string error) =>
+        {
+            var ok = SubnetSpec.TryParse(text, out var parsed, out error);
+            subnet = parsed!;
+            return ok;
+        }),
+    };
+
+    public static Option<TimeBound?> Time(string name, string description) => new(name)
+    {
+        Description = description,
+        HelpName = "TIME",
+        CustomParser = result =>
+        {
+            var text = result.Tokens[0].Value;
+            if (TimeBound.TryParse(text, out var bound, out var error))
+            {
+                return bound;
+            }
+
+            result.AddError(error);
+            return null;
+        },
+    };
+
+    private static List<T> ParseAll<T>(ArgumentResult result, TryParser<T> tryParse)
+    {
+        var values = new List<T>(result.Tokens.Count);
+        foreach (var token in result.Tokens)
+        {
+            if (!tryParse(token.Value, out var value, out var error))
+            {
+                result.AddError(error);
+                return [];
+            }
+
+            values.Add(value);
+        }
+
+        return values;
+    }
+}

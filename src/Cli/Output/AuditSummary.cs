@@ -1,0 +1,81 @@
+using System.Text.Json.Nodes;
+
+namespace NekkoMetal.Cli.Output;
+
+/// <summary>
+/// One short line for an audit entry: "healthy → unhealthy" for a state change, "created"/"deleted", or the
+/// fields an update changed, read from the entry's before/after snapshots whatever their shape.
+/// </summary>
+internal static class AuditSummary
+{
+    private const int MaxChanges = 3;
+
+    // Bookkeeping that changes with every write and says nothing about what the change was.
+    private static readonly HashSet<string> Bookkeeping = new(StringComparer.Ordinal)
+    {
+        "revision", "createdAt", "updatedAt", "stateChangedAt",
+    };
+
+    public static string Describe(JsonNode? entry)
+    {
+        var action = JsonText.String(entry, "action");
+        var before = entry?["before"];
+        var after = entry?["after"];
+
+        if (action == "machine.state")
+        {
+            var summary = $"{JsonText.String(before, "state") ?? "?"} → {JsonText.String(after, "state") ?? "?"}";
+            return JsonText.String(after, "reason") is { Length: > 0 } reason ? $"{summary} ({reason})" : summary;
+        }
+
+        return (before, after) switch
+        {
+            (null, null) => JsonText.None,
+            (null, _) => JsonText.String(after, "role") is { } role ? $"created, role={role}" : "created",
+            (_, null) => "deleted",
+            _ => DescribeChanges(before, after),
+        };
+    }
+
+    private static string DescribeChanges(JsonNode before, JsonNode after)
+    {
+        var old = Snapshot(before);
+        var @new = Snapshot(after);
+        var changes = new List<string>();
+        foreach (var (key, value) in @new)
+        {
+            if (!old.TryGetValue(key, out var previous))
+            {
+                changes.Add($"{key}={value}");
+            }
+            else if (previous != value)
+            {
+                changes.Add($"{key}: {previous} → {value}");
+            }
+        }
+
+        changes.AddRange(old.Keys.Where(key => !@new.ContainsKey(key)).Select(key => $"-{key}"));
+
+        return changes.Count switch
+        {
+            0 => "no change",
+            <= MaxChanges => string.Join(", ", changes),
+            _ => $"{string.Join(", ", changes.Take(MaxChanges))} (+{changes.Count - MaxChanges} more)",
+        };
+    }
+
+    private static Dictionary<string, string> Snapshot(JsonNode node)
+    {
+        var snapshot = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in JsonFlattener.Flatten(node))
+        {
+            var root = key.Split('.', '[')[0];
+            if (!Bookkeeping.Contains(root))
+            {
+                snapshot[key] = value;
+            }
+        }
+
+        return snapshot;
+    }
+}

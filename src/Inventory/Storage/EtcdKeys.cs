@@ -1,0 +1,72 @@
+using System.Globalization;
+
+namespace NekkoMetal.Inventory.Storage;
+
+/// <summary>
+/// The etcd key schema: every key NekkoMetal writes, relative to the configured prefix (default <c>/nekko/</c>).
+/// Documented in docs/etcd-schema.md; change both together and bump <see cref="SchemaVersion"/> with a migration.
+/// </summary>
+public sealed class EtcdKeys
+{
+    /// <summary>The schema this build reads and writes.</summary>
+    public const int SchemaVersion = 1;
+
+    public EtcdKeys(string prefix)
+    {
+        if (string.IsNullOrEmpty(prefix) || prefix[0] != '/' || prefix[^1] != '/')
+        {
+            throw new ArgumentException("the etcd prefix must start and end with '/'", nameof(prefix));
+        }
+
+        Prefix = prefix;
+    }
+
+    public string Prefix { get; }
+
+    /// <summary><c>schema-version</c>: the schema of the data under the prefix (decimal).</summary>
+    public string Schema => Prefix + "schema-version";
+
+    /// <summary><c>machines/{serial}</c>: JSON <see cref="Machines.Machine"/>.</summary>
+    public string MachinesPrefix => Prefix + "machines/";
+
+    public string Machine(string serial) => MachinesPrefix + serial;
+
+    /// <summary><c>macs/{mac}</c>: the serial owning that MAC (unique index).</summary>
+    public string MacsPrefix => Prefix + "macs/";
+
+    public string Mac(string mac) => MacsPrefix + mac;
+
+    /// <summary><c>ipam/config</c>: JSON <see cref="Ipam.IpamConfig"/>.</summary>
+    public string IpamConfig => Prefix + "ipam/config";
+
+    /// <summary><c>ipam/addresses/{a.b.c.d}</c>: the serial holding that address (unique index).</summary>
+    public string AddressesPrefix => Prefix + "ipam/addresses/";
+
+    public string Address(string ipv4) => AddressesPrefix + ipv4;
+
+    /// <summary><c>tokens/{name}</c>: JSON <see cref="Tokens.ApiToken"/> (hash only).</summary>
+    public string TokensPrefix => Prefix + "tokens/";
+
+    public string Token(string name) => TokensPrefix + name;
+
+    /// <summary><c>audit/{ticks:D19}-{id}</c>: JSON <see cref="Audit.AuditEntry"/>, ordered by time.</summary>
+    public string AuditPrefix => Prefix + "audit/";
+
+    /// <summary><c>audit-by-machine/{serial}/{ticks:D19}-{id}</c>: the same entries indexed by machine.</summary>
+    public string AuditByMachinePrefix => Prefix + "audit-by-machine/";
+
+    public string AuditByMachine(string serial) => AuditByMachinePrefix + serial + "/";
+
+    public static string AuditSuffix(DateTimeOffset time, string id) =>
+        time.UtcTicks.ToString("D19", CultureInfo.InvariantCulture) + "-" + id;
+
+    public static string AuditTimeBound(DateTimeOffset time) => time.UtcTicks.ToString("D19", CultureInfo.InvariantCulture);
+
+    /// <summary>The etcd range_end that covers every key starting with <paramref name="prefix"/>.</summary>
+    public static string RangeEnd(string prefix)
+    {
+        var chars = prefix.ToCharArray();
+        chars[^1] = (char)(chars[^1] + 1);
+        return new string(chars);
+    }
+}
