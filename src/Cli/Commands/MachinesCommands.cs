@@ -73,8 +73,8 @@ internal static class MachinesCommands
         var labels = SyntaxOptions.Labels("--label", "A label; repeatable");
         var uuid = new Option<string>("--uuid") { Description = "SMBIOS system UUID", HelpName = "UUID" };
         var site = new Option<string>("--site") { Description = "Site", HelpName = "SITE" };
-        var rack = new Option<int?>("--rack") { Description = "Rack number", HelpName = "N" };
-        var index = new Option<int?>("--index") { Description = "Index in the rack", HelpName = "N" };
+        var rack = SyntaxOptions.Number("--rack", "Rack number", minimum: 0);
+        var index = SyntaxOptions.Number("--index", "Index in the rack", minimum: 0);
         var wolMac = new Option<string>("--wol-mac") { Description = "MAC address to send Wake-on-LAN packets to", HelpName = "MAC" };
         Option[] machineOptions = [macs, role, labels, uuid, site, rack, index, wolMac];
 
@@ -84,18 +84,19 @@ internal static class MachinesCommands
         };
         command.Validators.Add(result =>
         {
-            if (result.GetValue(file) is not null)
+            var hasSerial = result.GetResult(serial) is { Tokens.Count: > 0 };
+            if (result.GetResult(file) is not null)
             {
-                if (result.GetValue(serial) is not null || machineOptions.Any(option => result.GetResult(option) is not null))
+                if (hasSerial || machineOptions.Any(option => result.GetResult(option) is not null))
                 {
                     result.AddError("-f FILE cannot be combined with SERIAL or machine options");
                 }
             }
-            else if (result.GetValue(serial) is null)
+            else if (!hasSerial)
             {
                 result.AddError("give SERIAL --mac MAC, or -f FILE");
             }
-            else if (result.GetValue(macs) is not { Length: > 0 })
+            else if (result.GetResult(macs) is null)
             {
                 result.AddError("--mac is required with SERIAL");
             }
@@ -169,17 +170,6 @@ internal static class MachinesCommands
         var serial = SerialArgument();
         var changes = SyntaxOptions.LabelChanges("CHANGE", "KEY=VALUE sets a label, KEY- removes it");
         var command = new Command("label", "Set or remove labels (JSON merge patch; other labels are kept).") { serial, changes };
-        command.Validators.Add(result =>
-        {
-            var duplicate = (result.GetValue(changes) ?? [])
-                .GroupBy(change => change.Key, StringComparer.Ordinal)
-                .FirstOrDefault(group => group.Count() > 1);
-            if (duplicate is not null)
-            {
-                result.AddError($"label \"{duplicate.Key}\" is changed twice");
-            }
-        });
-
         runner.SetAction(command, async (context, cancellationToken) =>
         {
             var path = ApiPaths.Machine(context.Get(serial)!);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using NekkoMetal.Cli.Syntax;
@@ -17,14 +18,14 @@ internal static class SyntaxOptions
         Description = description,
         HelpName = "KEY=VALUE",
         Arity = ArgumentArity.ZeroOrMore,
-        CustomParser = result => ParseAll<Label>(result, LabelSyntax.TryParse),
+        CustomParser = result => WithUniqueKeys(result, ParseAll<Label>(result, LabelSyntax.TryParse), label => label.Key),
     };
 
     public static Argument<IReadOnlyList<LabelChange>> LabelChanges(string name, string description) => new(name)
     {
         Description = description,
         Arity = ArgumentArity.OneOrMore,
-        CustomParser = result => ParseAll<LabelChange>(result, LabelSyntax.TryParseChange),
+        CustomParser = result => WithUniqueKeys(result, ParseAll<LabelChange>(result, LabelSyntax.TryParseChange), change => change.Key),
     };
 
     public static Option<IReadOnlyList<SubnetSpec>> Subnets(string name, string description) => new(name)
@@ -56,6 +57,39 @@ internal static class SyntaxOptions
             return null;
         },
     };
+
+    public static Option<int?> Number(string name, string description, int minimum) => new(name)
+    {
+        Description = description,
+        HelpName = "N",
+        CustomParser = result =>
+        {
+            var text = result.Tokens[0].Value;
+            if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number >= minimum)
+            {
+                return number;
+            }
+
+            result.AddError($"{name} must be a whole number of at least {minimum}, not \"{text}\"");
+            return null;
+        },
+    };
+
+    /// <summary>Refuses a label given twice: which one should win is not obvious, so the user says.</summary>
+    private static List<T> WithUniqueKeys<T>(ArgumentResult result, List<T> values, Func<T, string> key)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var value in values)
+        {
+            if (!seen.Add(key(value)))
+            {
+                result.AddError($"label \"{key(value)}\" is given twice");
+                return [];
+            }
+        }
+
+        return values;
+    }
 
     private static List<T> ParseAll<T>(ArgumentResult result, TryParser<T> tryParse)
     {

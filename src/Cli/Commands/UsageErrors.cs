@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
-using NekkoMetal.Cli.Output;
 
 namespace NekkoMetal.Cli.Commands;
 
@@ -11,7 +10,7 @@ internal static class UsageErrors
     {
         foreach (var error in parseResult.Errors)
         {
-            stderr.WriteLine($"error: {TerminalText.Clean(error.Message)}");
+            stderr.WriteLine($"error: {error.Message}");
         }
 
         var names = new List<string>();

@@ -41,10 +41,12 @@ internal static class AuditSummary
     {
         var old = Snapshot(before);
         var @new = Snapshot(after);
+        var oldByKey = old.ToDictionary(pair => pair.Key, pair => pair.Value, StringComparer.Ordinal);
+        var newKeys = @new.Select(pair => pair.Key).ToHashSet(StringComparer.Ordinal);
         var changes = new List<string>();
         foreach (var (key, value) in @new)
         {
-            if (!old.TryGetValue(key, out var previous))
+            if (!oldByKey.TryGetValue(key, out var previous))
             {
                 changes.Add($"{key}={value}");
             }
@@ -54,7 +56,7 @@ internal static class AuditSummary
             }
         }
 
-        changes.AddRange(old.Keys.Where(key => !@new.ContainsKey(key)).Select(key => $"-{key}"));
+        changes.AddRange(old.Where(pair => !newKeys.Contains(pair.Key)).Select(pair => $"-{pair.Key}"));
 
         return changes.Count switch
         {
@@ -64,18 +66,7 @@ internal static class AuditSummary
         };
     }
 
-    private static Dictionary<string, string> Snapshot(JsonNode node)
-    {
-        var snapshot = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (key, value) in JsonFlattener.Flatten(node))
-        {
-            var root = key.Split('.', '[')[0];
-            if (!Bookkeeping.Contains(root))
-            {
-                snapshot[key] = value;
-            }
-        }
-
-        return snapshot;
-    }
+    /// <summary>The flattened snapshot in document order, without bookkeeping members.</summary>
+    private static List<KeyValuePair<string, string>> Snapshot(JsonNode node) =>
+        [.. JsonFlattener.Flatten(node).Where(pair => !Bookkeeping.Contains(pair.Key.Split('.', '[')[0]))];
 }

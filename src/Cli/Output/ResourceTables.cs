@@ -71,10 +71,18 @@ internal static class ResourceTables
         table.Write(writer);
     }
 
-    private static IEnumerable<JsonNode?> Items(JsonNode? node) => node switch
+    private static IEnumerable<JsonNode?> Items(JsonNode? node)
     {
-        null => [],
-        JsonArray array => array,
-        _ => [node],
-    };
+        if (node is JsonArray array)
+        {
+            foreach (var item in array)
+            {
+                yield return item;
+            }
+        }
+        else if (node is not null)
+        {
+            yield return node;
+        }
+    }
 }

@@ -66,7 +66,7 @@ public sealed class DhcpOptions : IReadOnlyList<DhcpOption>
     /// <summary>Option 53 (RFC 2132 §9.6).</summary>
     public DhcpMessageType? MessageType
     {
-        get => GetSpan(DhcpOptionCode.DhcpMessageType) is [var b] && Contains(DhcpOptionCode.DhcpMessageType) ? (DhcpMessageType)b : null;
+        get => GetSpan(DhcpOptionCode.DhcpMessageType) is [var b] ? (DhcpMessageType)b : null;
         set => SetOrRemove(DhcpOptionCode.DhcpMessageType, value is { } v ? [(byte)v] : null);
     }
 

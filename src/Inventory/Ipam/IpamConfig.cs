@@ -87,6 +87,7 @@ public static class IpamValidator
         }
 
         var names = new HashSet<string>(StringComparer.Ordinal);
+        var networks = new List<(string Name, uint Network, uint Mask)>();
         for (var i = 0; i < config.Subnets.Count; i++)
         {
             var s = config.Subnets[i];
@@ -115,6 +116,15 @@ public static class IpamValidator
 
             var mask = uint.MaxValue << (32 - prefix);
             var broadcast = network | ~mask;
+            foreach (var (otherName, otherNetwork, otherMask) in networks)
+            {
+                if ((network & otherMask) == otherNetwork || (otherNetwork & mask) == network)
+                {
+                    errors.Add($"{f}.cidr", $"overlaps subnet '{otherName}'");
+                }
+            }
+
+            networks.Add((name, network, mask));
             uint? gateway = null;
             if (s.Gateway is not null)
             {
@@ -158,16 +168,7 @@ public static class IpamValidator
 
             if (rangeOk)
             {
-                var resolved = new ResolvedSubnet(name, network, prefix, start, end, gateway);
-                foreach (var other in result)
-                {
-                    if (other.Contains(network) || resolved.Contains(other.Network))
-                    {
-                        errors.Add($"{f}.cidr", $"overlaps subnet '{other.Name}'");
-                    }
-                }
-
-                result.Add(resolved);
+                result.Add(new ResolvedSubnet(name, network, prefix, start, end, gateway));
             }
         }
 
