@@ -88,7 +88,7 @@ public sealed class RequestTests
         Assert.Equal("application/json", request.MediaType);
         Assert.Equal(
             """{"serial":"SN1","uuid":"4c4c4544-0000","macs":["52:54:00:12:34:56","52:54:00:12:34:57"],"role":"worker",""" +
-            """"labels":{"zone":"a","gpu":"true"},"site":"home","rack":1,"index":0,"power":{"wolMac":"52:54:00:12:34:56"}}""",
+            """ "labels":{"zone":"a","gpu":"true"},"site":"home","rack":1,"index":0,"power":{"wolMac":"52:54:00:12:34:56"}}""".TrimStart(),
             request.Body);
     }
 
@@ -258,7 +258,7 @@ public sealed class RequestTests
         Assert.Equal("/api/v1/ipam", request.Target);
         Assert.Equal(
             """{"subnets":[{"name":"lab","cidr":"10.0.0.0/24","rangeStart":"10.0.0.100","rangeEnd":"10.0.0.199","gateway":"10.0.0.1",""" +
-            """"dns":["10.0.0.1","1.1.1.1"]},{"name":"storage","cidr":"10.1.0.0/16"}]}""",
+            """ "dns":["10.0.0.1","1.1.1.1"]},{"name":"storage","cidr":"10.1.0.0/16"}]}""".TrimStart(),
             request.Body);
     }
 

@@ -178,7 +178,7 @@ public sealed class TokenResolutionTests : IDisposable
         Assert.DoesNotContain("token", result.Stderr, StringComparison.Ordinal);
     }
 
-    private CliHarness Harness(string? envToken = null, string? tokenFileEnv = null)
+    private static CliHarness Harness(string? envToken = null, string? tokenFileEnv = null)
     {
         var cli = new CliHarness();
         cli.Env.Remove("NEKKO_TOKEN");

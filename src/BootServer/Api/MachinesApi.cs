@@ -1,0 +1,137 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using NekkoMetal.BootServer.Auth;
+using NekkoMetal.Inventory;
+using NekkoMetal.Inventory.Machines;
+
+namespace NekkoMetal.BootServer.Api;
+
+public static class MachinesApi
+{
+    public static RouteGroupBuilder MapMachinesApi(this RouteGroupBuilder api)
+    {
+        var g = api.MapGroup("/machines").WithTags("Machines");
+        g.MapGet("/", List).WithName("ListMachines")
+            .WithSummary("List machines; filters: role, state, label=k=v (repeatable, all must hold), serial, mac")
+            .ProducesProblem(400);
+        g.MapPost("/", Register).WithName("RegisterMachines").RequireAuthorization(Policies.Write)
+            .WithSummary("Register one machine (object) or several (array); each gets an IPAM address")
+            .Accepts<MachineSpec>("application/json")
+            .Accepts<MachineSpec[]>("application/json")
+            .Produces<Machine>(201).Produces<Machine[]>(201).ProducesProblem(400).ProducesProblem(409).ProducesProblem(413);
+        g.MapGet("/{serial}", Get).WithName("GetMachine").ProducesProblem(404);
+        g.MapPatch("/{serial}", Update).WithName("UpdateMachine").RequireAuthorization(Policies.Write)
+            .WithSummary("Change fields; labels merge (null removes); with revision, only if unchanged since")
+            .Accepts<MachinePatch>("application/json")
+            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(409);
+        g.MapDelete("/{serial}", Delete).WithName("DeleteMachine").RequireAuthorization(Policies.Write)
+            .WithSummary("Delete a retired machine").ProducesProblem(404).ProducesProblem(409);
+        g.MapPut("/{serial}/state", SetState).WithName("SetMachineState").RequireAuthorization(Policies.Write)
+            .WithSummary("Move a machine to another lifecycle state, as the transition table allows")
+            .Accepts<StateChange>("application/json")
+            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(409);
+        return api;
+    }
+
+    /// <summary>Body of PUT /machines/{serial}/state.</summary>
+    public sealed record StateChange(MachineState State, string? Reason);
+
+    private static async Task<Ok<IReadOnlyList<Machine>>> List(
+        HttpRequest request, MachineRepository machines, CancellationToken ct)
+    {
+        var q = request.Query;
+        foreach (var key in q.Keys)
+        {
+            if (key is not ("role" or "state" or "label" or "serial" or "mac"))
+            {
+                throw new ValidationException(key, "is not a known filter (role, state, label, serial, mac)");
+            }
+        }
+
+        MachineState? state = null;
+        if (q["state"].ToString() is { Length: > 0 } s)
+        {
+            state = MachineStateNames.TryParse(s, out var parsed)
+                ? parsed
+                : throw new ValidationException("state", $"must be one of {string.Join(", ", MachineStateNames.All)}");
+        }
+
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var l in q["label"])
+        {
+            var eq = l?.IndexOf('=', StringComparison.Ordinal) ?? -1;
+            if (eq <= 0 || !MachineValidator.IsValidLabelKey(l![..eq]) || !MachineValidator.IsValidLabelValue(l[(eq + 1)..]))
+            {
+                throw new ValidationException("label", "must be key=value with a valid label key and value");
+            }
+
+            labels[l[..eq]] = l[(eq + 1)..];
+        }
+
+        string? mac = null;
+        if (q["mac"].ToString() is { Length: > 0 } m)
+        {
+            mac = MachineValidator.TryNormalizeMac(m, out var normalized)
+                ? normalized
+                : throw new ValidationException("mac", "is not a MAC address of the form aa:bb:cc:dd:ee:ff");
+        }
+
+        var query = new MachineQuery
+        {
+            Role = Nonempty(q["role"]),
+            State = state,
+            Serial = Nonempty(q["serial"]),
+            Mac = mac,
+            Labels = labels,
+        };
+        return TypedResults.Ok(await machines.ListAsync(query, ct));
+    }
+
+    private static async Task<IResult> Register(HttpContext context, MachineRepository machines, CancellationToken ct)
+    {
+        var body = await JsonBody.ReadElementAsync(context.Request, ct);
+        var actor = Actor(context);
+        switch (body.ValueKind)
+        {
+            case JsonValueKind.Object:
+                var machine = await machines.RegisterAsync(JsonBody.Convert<MachineSpec>(body), actor, ct);
+                return TypedResults.Created($"/api/v1/machines/{Uri.EscapeDataString(machine.Serial)}", machine);
+            case JsonValueKind.Array:
+                var specs = new List<MachineSpec>(body.GetArrayLength());
+                var i = 0;
+                foreach (var item in body.EnumerateArray())
+                {
+                    specs.Add(JsonBody.Convert<MachineSpec>(item, $"[{i++}]"));
+                }
+
+                return TypedResults.Created("/api/v1/machines", await machines.RegisterManyAsync(specs, actor, ct));
+            default:
+                throw new ValidationException("$", "the body must be a machine object or an array of them");
+        }
+    }
+
+    private static async Task<Ok<Machine>> Get(string serial, MachineRepository machines, CancellationToken ct) =>
+        TypedResults.Ok(await machines.GetAsync(serial, ct));
+
+    private static async Task<Ok<Machine>> Update(string serial, HttpContext context, MachineRepository machines, CancellationToken ct)
+    {
+        var patch = await JsonBody.ReadAsync<MachinePatch>(context.Request, ct);
+        return TypedResults.Ok(await machines.UpdateAsync(serial, patch, Actor(context), ct));
+    }
+
+    private static async Task<NoContent> Delete(string serial, HttpContext context, MachineRepository machines, CancellationToken ct)
+    {
+        await machines.DeleteAsync(serial, Actor(context), ct);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Ok<Machine>> SetState(string serial, HttpContext context, MachineRepository machines, CancellationToken ct)
+    {
+        var change = await JsonBody.ReadAsync<StateChange>(context.Request, ct);
+        return TypedResults.Ok(await machines.SetStateAsync(serial, change.State, change.Reason, Actor(context), ct));
+    }
+
+    internal static string Actor(HttpContext context) => context.User.Identity?.Name ?? "anonymous";
+
+    private static string? Nonempty(Microsoft.Extensions.Primitives.StringValues v) => v.Count == 0 || string.IsNullOrEmpty(v[0]) ? null : v[0];
+}

@@ -1,0 +1,29 @@
+namespace NekkoMetal.BootServer.Configuration;
+
+/// <summary>
+/// Every setting of nekko-bootserver. Each has a flag, an environment variable and a config-file key;
+/// <see cref="BootServerSettings"/> lists them (and prints them for --help).
+/// </summary>
+public sealed class BootServerOptions
+{
+    public string DataDir { get; set; } = "/var/lib/nekkometal";
+    public string HttpUrl { get; set; } = "http://0.0.0.0:8080";
+
+    /// <summary>Comma-separated etcd client URLs; empty = start the embedded etcd.</summary>
+    public string EtcdEndpoints { get; set; } = "";
+
+    public string EtcdPrefix { get; set; } = "/nekko/";
+    public double EtcdTimeoutSeconds { get; set; } = 5;
+    public int EmbeddedEtcdClientPort { get; set; } = 12379;
+    public int EmbeddedEtcdPeerPort { get; set; } = 12380;
+    public string EtcdBinary { get; set; } = "/usr/bin/etcd";
+    public string DefaultSubnet { get; set; } = "10.69.0.0/24";
+    public long MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
+
+    public IReadOnlyList<string> EndpointList =>
+        EtcdEndpoints.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    public bool UsesEmbeddedEtcd => EndpointList.Count == 0;
+
+    public string AdminTokenFile => Path.Combine(DataDir, "admin.token");
+}

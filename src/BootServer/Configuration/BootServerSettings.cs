@@ -1,0 +1,115 @@
+using System.Globalization;
+using System.Text;
+
+namespace NekkoMetal.BootServer.Configuration;
+
+/// <summary>
+/// The table of settings: flag, environment variable, config key, help. Sources, lowest to highest precedence:
+/// defaults, the JSON file given by --config (or NEKKO_CONFIG), environment, flags.
+/// </summary>
+public static class BootServerSettings
+{
+    public sealed record Setting(string Key, string Flag, string Env, string Help);
+
+    public static readonly IReadOnlyList<Setting> All =
+    [
+        new("dataDir", "--data-dir", "NEKKO_DATA_DIR", "state directory: embedded etcd data, admin.token (default /var/lib/nekkometal)"),
+        new("httpUrl", "--http-url", "NEKKO_HTTP_URL", "listen URL of the admin API and HTTP boot endpoints (default http://0.0.0.0:8080)"),
+        new("etcdEndpoints", "--etcd-endpoints", "NEKKO_ETCD_ENDPOINTS", "comma-separated etcd client URLs; empty starts an embedded single-member etcd (default empty)"),
+        new("etcdPrefix", "--etcd-prefix", "NEKKO_ETCD_PREFIX", "key prefix of all NekkoMetal data in etcd (default /nekko/)"),
+        new("etcdTimeoutSeconds", "--etcd-timeout", "NEKKO_ETCD_TIMEOUT", "deadline of one etcd call in seconds (default 5)"),
+        new("embeddedEtcdClientPort", "--embedded-etcd-client-port", "NEKKO_EMBEDDED_ETCD_CLIENT_PORT", "loopback client port of the embedded etcd (default 12379)"),
+        new("embeddedEtcdPeerPort", "--embedded-etcd-peer-port", "NEKKO_EMBEDDED_ETCD_PEER_PORT", "loopback peer port of the embedded etcd (default 12380)"),
+        new("etcdBinary", "--etcd-binary", "NEKKO_ETCD_BINARY", "etcd executable for the embedded etcd (default /usr/bin/etcd, Debian's etcd-server)"),
+        new("defaultSubnet", "--default-subnet", "NEKKO_DEFAULT_SUBNET", "IPAM subnet written on first start when etcd has none (default 10.69.0.0/24)"),
+        new("maxRequestBodyBytes", "--max-request-body-bytes", "NEKKO_MAX_REQUEST_BODY_BYTES", "largest accepted API request body (default 4194304)"),
+    ];
+
+    /// <summary>
+    /// Turns flags and environment into configuration keys. Unknown flags and flags without a value are errors,
+    /// all reported at once. Returns the config file path if one was given.
+    /// </summary>
+    public static (Dictionary<string, string?> Values, string? ConfigFile, List<string> Errors) Parse(
+        IReadOnlyList<string> args, IReadOnlyDictionary<string, string?> environment)
+    {
+        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        var errors = new List<string>();
+        environment.TryGetValue("NEKKO_CONFIG", out var configFile);
+        foreach (var s in All)
+        {
+            if (environment.TryGetValue(s.Env, out var v) && v is not null)
+            {
+                values[s.Key] = v;
+            }
+        }
+
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                errors.Add($"unexpected argument '{arg}' (options start with --; see --help)");
+                continue;
+            }
+
+            var eq = arg.IndexOf('=', StringComparison.Ordinal);
+            var flag = eq < 0 ? arg : arg[..eq];
+            string? value = eq < 0 ? null : arg[(eq + 1)..];
+            if (value is null)
+            {
+                if (i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
+                {
+                    value = args[++i];
+                }
+            }
+
+            if (flag == "--config")
+            {
+                if (string.IsNullOrEmpty(value))
+                {
+                    errors.Add("--config needs a file path");
+                }
+
+                configFile = value;
+                continue;
+            }
+
+            var setting = All.FirstOrDefault(s => s.Flag == flag);
+            if (setting is null)
+            {
+                errors.Add($"unknown option '{flag}' (see --help)");
+            }
+            else if (value is null)
+            {
+                errors.Add($"{flag} needs a value");
+            }
+            else
+            {
+                values[setting.Key] = value;
+            }
+        }
+
+        return (values, configFile, errors);
+    }
+
+    public static string Help()
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("nekko-bootserver: NekkoMetal boot server (DHCP, TFTP, HTTP boot, admin API, controllers)");
+        sb.AppendLine();
+        sb.AppendLine("Usage: nekko-bootserver [options]");
+        sb.AppendLine();
+        sb.AppendLine("Options (each also an environment variable and a key of the --config JSON file):");
+        sb.AppendLine("  --config FILE".PadRight(36) + "JSON file with any of the keys below (env NEKKO_CONFIG)");
+        foreach (var s in All)
+        {
+            sb.Append(("  " + s.Flag + " VALUE").PadRight(36)).AppendLine(s.Help);
+            sb.Append(' ', 36).AppendLine(CultureInfo.InvariantCulture, $"env {s.Env}, key \"{s.Key}\"");
+        }
+
+        sb.AppendLine("  --help".PadRight(36) + "show this help");
+        sb.AppendLine();
+        sb.AppendLine("Precedence: flags > environment > config file > defaults.");
+        return sb.ToString();
+    }
+}

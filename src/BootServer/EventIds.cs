@@ -1,0 +1,22 @@
+namespace NekkoMetal.BootServer;
+
+/// <summary>
+/// Log event ids of the boot server, one range per area: 2000–2099 host and embedded etcd, 2100–2199 bootstrap,
+/// 2200–2299 admin API and auth. (The Inventory library uses 1000–1999.)
+/// </summary>
+internal static class EventIds
+{
+    public const int EtcdExternal = 2000;
+    public const int EtcdStarting = 2001;
+    public const int EtcdReady = 2002;
+    public const int EtcdDied = 2003;
+    public const int EtcdRestartFailed = 2004;
+    public const int EtcdStopped = 2005;
+    public const int EtcdLeftover = 2006;
+    public const int EtcdOutput = 2007;
+    public const int BootstrapRetry = 2100;
+    public const int AdminTokenCreated = 2101;
+    public const int AdminTokenElsewhere = 2102;
+    public const int BootstrapDone = 2103;
+    public const int ApiServerError = 2200;
+}
