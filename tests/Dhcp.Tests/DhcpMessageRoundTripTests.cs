@@ -57,7 +57,7 @@ public class DhcpMessageRoundTripTests
         Assert.Equal("boot1", decoded.ServerName);
         Assert.Equal("undionly.kpxe", decoded.BootFileName);
         Assert.True(decoded.IsBroadcast);
-        Assert.Equal("52-54-00-AB-CD-EF", decoded.ClientMacAddress?.ToString());
+        Assert.Equal("525400ABCDEF", decoded.ClientMacAddress?.ToString());
         Assert.Equal(DhcpMessageType.Offer, decoded.Options.MessageType);
         Assert.Equal(3600u, decoded.Options.LeaseTimeSeconds);
         Assert.Equal(1800u, decoded.Options.RenewalTimeSeconds);
@@ -78,7 +78,7 @@ public class DhcpMessageRoundTripTests
     [Fact]
     public void Option_order_and_unknown_options_are_preserved()
     {
-        var datagram = TestPackets.Request("e0 02 01 02 35 01 01 fe 00 03 03 0a 00 00 01 81 01 ff ff");
+        var datagram = TestPackets.Request("e0 02 01 02 35 01 01 fe 00 03 04 0a 00 00 01 81 01 ff ff");
 
         var message = TestPackets.Parse(datagram);
         var reencoded = TestPackets.Encode(message);

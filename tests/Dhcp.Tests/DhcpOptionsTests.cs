@@ -29,7 +29,8 @@ public class DhcpOptionsTests
     [InlineData("00 61", new[] { "\0a" })] // zero-length instance is invalid RFC 3004
     public void User_class_both_formats(string valueHex, string[] expected)
     {
-        var message = TestPackets.Parse(TestPackets.Request("4d " + (valueHex.Length + 1) / 3 switch { var n => n.ToString("x2") } + " " + valueHex + " ff"));
+        var value = TestPackets.Hex(valueHex);
+        var message = TestPackets.Parse(TestPackets.Request([0x4d, (byte)value.Length, .. value, 0xff]));
 
         Assert.Equal(expected, message.Options.UserClasses);
     }
@@ -73,8 +74,8 @@ public class DhcpOptionsTests
     {
         // RFC 3397 §3 (example): "eng.apple.com." and "marketing.apple.com." in two option 119 occurrences.
         var message = TestPackets.Parse(TestPackets.Request(
-            "77 09 03 65 6e 67 05 61 70 70 6c 65 " +
-            "77 12 03 63 6f 6d 00 09 6d 61 72 6b 65 74 69 6e 67 c0 04 ff"));
+            "77 09 03 65 6e 67 05 61 70 70 6c " +
+            "77 12 65 03 63 6f 6d 00 09 6d 61 72 6b 65 74 69 6e 67 c0 04 ff"));
 
         Assert.Equal(["eng.apple.com", "marketing.apple.com"], message.Options.DomainSearch);
     }
@@ -84,7 +85,7 @@ public class DhcpOptionsTests
     [InlineData("03 61 62 63 c0 00")] // pointer back to the name's own start: a loop
     [InlineData("03 61 62 63 00 03 64 65 66 c0 05")] // pointer to the start of the name being read
     [InlineData("c0 04 00 00 03 61 62 63 00")] // forward pointer
-    [InlineData("03 61 62 63 00 01 78 c0 00 01 79 c0 05")] // backwards, then forward again: refused
+    [InlineData("05 01 61 c0 01 00 00 c0 01")] // pointer into a label's bytes that point back to themselves
     [InlineData("03 61 62")] // truncated label
     [InlineData("03 61 62 63")] // no terminating zero
     [InlineData("c0")] // truncated pointer
@@ -97,6 +98,15 @@ public class DhcpOptionsTests
         options.Set(DhcpOptionCode.DomainSearch, value);
 
         Assert.Null(options.DomainSearch);
+    }
+
+    [Fact]
+    public void Domain_search_pointer_chains_that_move_backwards_decode()
+    {
+        var options = new DhcpOptions();
+        options.Set(DhcpOptionCode.DomainSearch, TestPackets.Hex("03 61 62 63 00 01 78 c0 00 01 79 c0 05"));
+
+        Assert.Equal(["abc", "x.abc", "y.x.abc"], options.DomainSearch);
     }
 
     [Fact]
@@ -226,6 +236,20 @@ public class DhcpOptionsTests
 
         Assert.Null(typed);
         Assert.True(options.Contains(code));
+    }
+
+    [Fact]
+    public void Absent_raw_options_read_as_null_not_as_empty()
+    {
+        // Regression (found by the golden OVMF packet): `found ? memory : null` converts the null
+        // through byte[] into an empty ReadOnlyMemory, so an absent option 61 read as present.
+        var options = new DhcpOptions();
+        Assert.Null(options.ClientIdentifier);
+        Assert.Null(options.VendorSpecificInformation);
+
+        options.ClientIdentifier = ReadOnlyMemory<byte>.Empty;
+        Assert.True(options.Contains(DhcpOptionCode.ClientIdentifier));
+        Assert.Equal(0, options.ClientIdentifier?.Length);
     }
 
     [Fact]

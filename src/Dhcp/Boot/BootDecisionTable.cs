@@ -102,9 +102,17 @@ public sealed class BootDecisionTable
     public static BootClientKind Classify(BootClientFacts facts)
     {
         ArgumentNullException.ThrowIfNull(facts);
-        if (facts.HasIpxeEncapsulatedOptions || (facts.UserClasses?.Contains(IpxeUserClass, StringComparer.Ordinal) ?? false))
+        if (facts.HasIpxeEncapsulatedOptions)
         {
             return BootClientKind.Ipxe;
+        }
+
+        foreach (var userClass in facts.UserClasses ?? [])
+        {
+            if (string.Equals(userClass, IpxeUserClass, StringComparison.Ordinal))
+            {
+                return BootClientKind.Ipxe;
+            }
         }
 
         if (facts.VendorClass is { } vendorClass)

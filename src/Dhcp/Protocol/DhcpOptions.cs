@@ -136,7 +136,7 @@ public sealed class DhcpOptions : IReadOnlyList<DhcpOption>
     /// <summary>Option 43, raw (RFC 2132 §8.4). See <see cref="GetSubOptions"/> for its sub-options.</summary>
     public ReadOnlyMemory<byte>? VendorSpecificInformation
     {
-        get => TryGet(DhcpOptionCode.VendorSpecificInformation, out var v) ? v : null;
+        get => TryGet(DhcpOptionCode.VendorSpecificInformation, out var v) ? v : (ReadOnlyMemory<byte>?)null;
         set => SetOrRemove(DhcpOptionCode.VendorSpecificInformation, value?.ToArray());
     }
 
@@ -201,7 +201,7 @@ public sealed class DhcpOptions : IReadOnlyList<DhcpOption>
     /// <summary>Option 61, raw (RFC 2132 §9.14): usually hardware type 1 followed by the MAC.</summary>
     public ReadOnlyMemory<byte>? ClientIdentifier
     {
-        get => TryGet(DhcpOptionCode.ClientIdentifier, out var v) ? v : null;
+        get => TryGet(DhcpOptionCode.ClientIdentifier, out var v) ? v : (ReadOnlyMemory<byte>?)null;
         set => SetOrRemove(DhcpOptionCode.ClientIdentifier, value?.ToArray());
     }
 
