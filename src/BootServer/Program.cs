@@ -11,7 +11,7 @@ if (args.Contains("--help") || args.Contains("-h"))
 
 var environment = Environment.GetEnvironmentVariables().Cast<DictionaryEntry>()
     .ToDictionary(e => (string)e.Key, e => e.Value as string, StringComparer.Ordinal);
-var (settings, configFile, errors) = BootServerSettings.Parse(args, environment);
+var (settings, configFile, errors, hostArgs) = BootServerSettings.Parse(args, environment);
 if (configFile is not null && !File.Exists(configFile))
 {
     errors.Add($"config file '{configFile}' does not exist");
@@ -23,7 +23,11 @@ if (errors.Count > 0)
     return 2;
 }
 
-var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = [.. hostArgs],
+    ContentRootPath = hostArgs.Any(a => a.StartsWith("--contentRoot", StringComparison.OrdinalIgnoreCase)) ? null : AppContext.BaseDirectory,
+});
 if (configFile is not null)
 {
     builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false);

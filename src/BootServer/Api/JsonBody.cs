@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Microsoft.Extensions.Options;
+using NekkoMetal.BootServer.Configuration;
 using NekkoMetal.Inventory;
 using NekkoMetal.Inventory.Storage;
 
@@ -22,6 +24,7 @@ public static class JsonBody
             AllowTrailingCommas = false,
             ReadCommentHandling = JsonCommentHandling.Disallow,
             RespectNullableAnnotations = true,
+            RespectRequiredConstructorParameters = true,
             MaxDepth = 16,
         };
         o.MakeReadOnly(populateMissingResolver: true);
@@ -30,14 +33,35 @@ public static class JsonBody
 
     public static async Task<JsonElement> ReadElementAsync(HttpRequest request, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(request);
         if (request.ContentType is not { } type || !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) && !type.Contains("+json", StringComparison.OrdinalIgnoreCase))
         {
             throw new ValidationException("$", "the body must be JSON (Content-Type: application/json)");
         }
 
+        // Kestrel enforces the limit too; this keeps it under any server (and tells the client the limit).
+        var max = request.HttpContext.RequestServices.GetRequiredService<IOptions<BootServerOptions>>().Value.MaxRequestBodyBytes;
+        if (request.ContentLength > max)
+        {
+            throw new BadHttpRequestException($"the body is larger than the limit of {max} bytes", StatusCodes.Status413PayloadTooLarge);
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > max)
+            {
+                throw new BadHttpRequestException($"the body is larger than the limit of {max} bytes", StatusCodes.Status413PayloadTooLarge);
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
         try
         {
-            using var doc = await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = 16 }, ct);
+            using var doc = JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), new JsonDocumentOptions { MaxDepth = 16 });
             return doc.RootElement.Clone();
         }
         catch (JsonException e)
@@ -58,7 +82,8 @@ public static class JsonBody
             var message = e.Message.StartsWith("The JSON property", StringComparison.Ordinal)
                 ? "is not a known field"
                 : "has a value of the wrong type or format";
-            if (e.Message.Contains("could not be mapped", StringComparison.Ordinal) && UnknownProperty(e.Message) is { } name)
+            if (e.Message.Contains("could not be mapped", StringComparison.Ordinal) && UnknownProperty(e.Message) is { } name &&
+                !path.EndsWith(name, StringComparison.Ordinal))
             {
                 path = path == "$" || path.Length == 0 ? name : $"{path}.{name}";
             }

@@ -22,7 +22,7 @@ public static class MachinesApi
         g.MapGet("/{serial}", Get).WithName("GetMachine").ProducesProblem(404);
         g.MapPatch("/{serial}", Update).WithName("UpdateMachine").RequireAuthorization(Policies.Write)
             .WithSummary("Change fields; labels merge (null removes); with revision, only if unchanged since")
-            .Accepts<MachinePatch>("application/json")
+            .Accepts<MachinePatch>("application/json", "application/merge-patch+json")
             .ProducesProblem(400).ProducesProblem(404).ProducesProblem(409);
         g.MapDelete("/{serial}", Delete).WithName("DeleteMachine").RequireAuthorization(Policies.Write)
             .WithSummary("Delete a retired machine").ProducesProblem(404).ProducesProblem(409);
@@ -34,7 +34,7 @@ public static class MachinesApi
     }
 
     /// <summary>Body of PUT /machines/{serial}/state.</summary>
-    public sealed record StateChange(MachineState State, string? Reason);
+    public sealed record StateChange(MachineState State, string? Reason = null);
 
     private static async Task<Ok<IReadOnlyList<Machine>>> List(
         HttpRequest request, MachineRepository machines, CancellationToken ct)

@@ -29,11 +29,15 @@ public static class BootServerSettings
     /// Turns flags and environment into configuration keys. Unknown flags and flags without a value are errors,
     /// all reported at once. Returns the config file path if one was given.
     /// </summary>
-    public static (Dictionary<string, string?> Values, string? ConfigFile, List<string> Errors) Parse(
+    /// <summary>Generic host switches passed through untouched (ASP.NET's test host and tooling use them).</summary>
+    public static readonly IReadOnlyList<string> HostSwitches = ["--environment", "--contentRoot", "--applicationName"];
+
+    public static (Dictionary<string, string?> Values, string? ConfigFile, List<string> Errors, List<string> HostArgs) Parse(
         IReadOnlyList<string> args, IReadOnlyDictionary<string, string?> environment)
     {
         var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         var errors = new List<string>();
+        var hostArgs = new List<string>();
         environment.TryGetValue("NEKKO_CONFIG", out var configFile);
         foreach (var s in All)
         {
@@ -63,6 +67,12 @@ public static class BootServerSettings
                 }
             }
 
+            if (HostSwitches.Contains(flag, StringComparer.OrdinalIgnoreCase))
+            {
+                hostArgs.Add($"{flag}={value}");
+                continue;
+            }
+
             if (flag == "--config")
             {
                 if (string.IsNullOrEmpty(value))
@@ -89,7 +99,7 @@ public static class BootServerSettings
             }
         }
 
-        return (values, configFile, errors);
+        return (values, configFile, errors, hostArgs);
     }
 
     public static string Help()

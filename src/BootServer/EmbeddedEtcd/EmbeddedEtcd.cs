@@ -137,11 +137,14 @@ public sealed partial class EmbeddedEtcd : IHostedService, IDisposable
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        await _stopping.CancelAsync();
-        if (_supervisor is not null)
+        if (_supervisor is null)
         {
-            await _supervisor;
+            return; // not embedded, or stopped already
         }
+
+        await _stopping.CancelAsync();
+        await _supervisor;
+        _supervisor = null;
 
         if (_process is { HasExited: false } p)
         {

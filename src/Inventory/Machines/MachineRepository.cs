@@ -149,6 +149,7 @@ public sealed partial class MachineRepository
         }
 
         errors.ThrowIfAny();
+        EnsureEnoughAddresses(machines);
         var created = new Machine?[machines.Count];
         var failures = new ConcurrentBag<string>();
         await Parallel.ForEachAsync(Enumerable.Range(0, machines.Count), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (i, token) =>
@@ -167,11 +168,41 @@ public sealed partial class MachineRepository
         {
             var done = created.Where(m => m is not null).Select(m => m!.Serial).ToList();
             throw new ConflictException(
-                $"{failures.Count} of {machines.Count} machines were not registered ({string.Join("; ", failures.Order(StringComparer.Ordinal))}); " +
-                $"registered: {(done.Count == 0 ? "none" : string.Join(", ", done))}");
+                $"{failures.Count} of {machines.Count} machines were not registered ({Few(failures.Order(StringComparer.Ordinal).ToList())}); " +
+                $"registered: {(done.Count == 0 ? "none" : Few(done))}");
         }
 
         return created!;
+    }
+
+    private static string Few(List<string> items) =>
+        string.Join("; ", items.Take(10)) + (items.Count > 10 ? $"; and {items.Count - 10} more" : "");
+
+    /// <summary>A batch that cannot fit in the address plan is refused before anything is written.</summary>
+    private void EnsureEnoughAddresses(IReadOnlyList<Machine> machines)
+    {
+        var subnets = Cache.Subnets;
+        foreach (var group in machines.GroupBy(m => m.Subnet))
+        {
+            var candidates = group.Key is null ? subnets : subnets.Where(s => s.Name == group.Key).ToList();
+            if (candidates.Count == 0)
+            {
+                continue; // no plan (registered without address) or unknown subnet (reported per machine)
+            }
+
+            long free = 0;
+            foreach (var s in candidates)
+            {
+                free += s.Size - (s.Gateway is { } g && s.InRange(g) ? 1 : 0);
+                free -= Cache.Machines.Count(m => m.Ipv4.Any(ip => Ipv4.TryParse(ip, out var a) && s.InRange(a)));
+            }
+
+            if (free < group.Count())
+            {
+                throw new AddressPoolExhaustedException(
+                    $"{group.Count()} machines need addresses but only {Math.Max(free, 0)} are free in {(group.Key is null ? "the IPAM subnets" : $"subnet '{group.Key}'")}; nothing was registered; widen a range with 'nekkoctl ipam set'");
+            }
+        }
     }
 
     private async Task<Machine> RegisterValidatedAsync(Machine draft, string actor, CancellationToken ct)
