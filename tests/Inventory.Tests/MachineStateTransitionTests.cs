@@ -8,7 +8,7 @@ namespace NekkoMetal.Inventory.Tests;
 public sealed class MachineStateTransitionTests(EtcdFixture etcd) : IAsyncLifetime
 {
     private InventoryHarness _inv = null!;
-    private static int s_mac;
+    private static int _macSeed;
 
     public async Task InitializeAsync() => _inv = await InventoryHarness.StartAsync(etcd.Endpoint, EtcdFixture.NewPrefix());
 
@@ -62,7 +62,7 @@ public sealed class MachineStateTransitionTests(EtcdFixture etcd) : IAsyncLifeti
     public async Task Transition_FollowsTheTable(MachineState from, MachineState to)
     {
         var serial = $"T-{from}-{to}";
-        var n = Interlocked.Increment(ref s_mac);
+        var n = Interlocked.Increment(ref _macSeed);
         await _inv.Machines.RegisterAsync(new MachineSpec { Serial = serial, Macs = [$"52:54:00:01:{n / 256:x2}:{n % 256:x2}"] }, "test", default);
         foreach (var step in PathTo(from))
         {
