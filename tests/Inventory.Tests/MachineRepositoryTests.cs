@@ -123,6 +123,14 @@ public sealed class MachineRepositoryTests(EtcdFixture etcd) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Update_ThatChangesNothing_WritesNothing()
+    {
+        var m = await _inv.Machines.RegisterAsync(Spec("NOOP", "52:54:00:00:06:09", "worker", new() { ["a"] = "1" }), "admin", default);
+        var same = await _inv.Machines.UpdateAsync("NOOP", new MachinePatch { Role = "worker", Labels = new Dictionary<string, string?> { ["a"] = "1" } }, "admin", default);
+        Assert.Equal(m.Revision, same.Revision);
+    }
+
+    [Fact]
     public async Task Update_WithStaleRevision_IsConflict_AndWritesNothing()
     {
         var m = await _inv.Machines.RegisterAsync(Spec("R1", "52:54:00:00:06:01"), "admin", default);

@@ -488,9 +488,9 @@ public sealed partial class MachineRepository
             }
 
             var updated = change(current);
-            if (updated == current)
+            if (updated == current || SameContent(updated, current))
             {
-                return current;
+                return current; // nothing to change: no write, no revision, no audit entry
             }
 
             updated = updated with { UpdatedAt = _ctx.Time.GetUtcNow(), Revision = 0 };
@@ -553,6 +553,9 @@ public sealed partial class MachineRepository
             current = InventoryJson.FromBytes<Machine>(machineKvs[0].Value) with { Revision = machineKvs[0].ModRevision };
         }
     }
+
+    private static bool SameContent(Machine a, Machine b) =>
+        InventoryJson.ToBytes(a with { Revision = 0 }).Span.SequenceEqual(InventoryJson.ToBytes(b with { Revision = 0 }).Span);
 
     private async Task<Machine?> ReadAsync(string serial, CancellationToken ct)
     {
