@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using NekkoMetal.BootServer.Api;
 using NekkoMetal.BootServer.Auth;
+using NekkoMetal.BootServer.Boot;
 using NekkoMetal.BootServer.Configuration;
 using NekkoMetal.BootServer.Health;
 using NekkoMetal.BootServer.Startup;
@@ -42,6 +43,7 @@ public static class BootServerHostingExtensions
         services.AddSingleton<InventoryBootstrapper>();
         services.AddHostedService(sp => sp.GetRequiredService<InventoryBootstrapper>());
 
+        services.AddSingleton<Boot.IpxeScripts>();
         services.AddAuthentication(BearerTokenHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
         services.AddAuthorizationBuilder()
@@ -96,6 +98,8 @@ public static class BootServerHostingExtensions
         app.MapGet("/", () => TypedResults.Text("NekkoMetal boot server. Admin API: /api/v1 (token required); reference: /api-docs; OpenAPI: /openapi/v1.json\n"))
             .ExcludeFromDescription();
         app.MapAdminApi();
+        app.MapDiscoveryApi();
+        app.MapBootEndpoints();
         return app;
     }
 }

@@ -2,7 +2,7 @@ namespace NekkoMetal.Inventory;
 
 /// <summary>
 /// Log event ids of the Inventory library, one range per area:
-/// 1000–1099 cache and watch, 1100–1199 machines, 1200–1299 IPAM, 1300–1399 tokens and schema.
+/// 1000–1099 cache and watch, 1100–1199 machines, 1200–1299 IPAM, 1300–1399 tokens and schema, 1400–1499 boot and discovery.
 /// The boot server uses 2000 and up.
 /// </summary>
 internal static class EventIds
@@ -18,4 +18,6 @@ internal static class EventIds
     public const int IpamUpdated = 1200;
     public const int SchemaCreated = 1300;
     public const int TokenCreated = 1301;
+    public const int ProgressFlushFailed = 1400;
+    public const int DiscoveryRegistered = 1401;
 }

@@ -27,6 +27,9 @@ public static class InventoryServiceCollectionExtensions
         services.AddSingleton<IpamRepository>();
         services.AddSingleton<TokenRepository>();
         services.AddSingleton<SchemaInitializer>();
+        services.AddSingleton<Boot.BootstrapTokenRepository>();
+        services.AddSingleton<Boot.BootProgressRecorder>();
+        services.AddHostedService(sp => sp.GetRequiredService<Boot.BootProgressRecorder>());
         return services;
     }
 }

@@ -1,8 +1,11 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using NekkoMetal.BootServer.Auth;
 using NekkoMetal.Inventory;
+using NekkoMetal.Inventory.Boot;
 using NekkoMetal.Inventory.Machines;
+using NekkoMetal.Inventory.Storage;
 
 namespace NekkoMetal.BootServer.Api;
 
@@ -19,7 +22,7 @@ public static class MachinesApi
             .Accepts<MachineSpec>("application/json")
             .Accepts<MachineSpec[]>("application/json")
             .Produces<Machine>(201).Produces<Machine[]>(201).ProducesProblem(400).ProducesProblem(409).ProducesProblem(413);
-        g.MapGet("/{serial}", Get).WithName("GetMachine").ProducesProblem(404);
+        g.MapGet("/{serial}", Get).WithName("GetMachine").Produces<Machine>(200).ProducesProblem(404);
         g.MapPatch("/{serial}", Update).WithName("UpdateMachine").RequireAuthorization(Policies.Write)
             .WithSummary("Change fields; labels merge (null removes); with revision, only if unchanged since")
             .Accepts<MachinePatch>("application/json", "application/merge-patch+json")
@@ -110,8 +113,27 @@ public static class MachinesApi
         }
     }
 
-    private static async Task<Ok<Machine>> Get(string serial, MachineRepository machines, CancellationToken ct) =>
-        TypedResults.Ok(await machines.GetAsync(serial, ct));
+    /// <summary>The machine, with <c>bootProgress</c> of its most recent network boot (by any of its MACs).</summary>
+    private static async Task<Ok<JsonObject>> Get(string serial, MachineRepository machines, BootProgressRecorder progress, CancellationToken ct)
+    {
+        var machine = await machines.GetAsync(serial, ct);
+        var json = JsonSerializer.SerializeToNode(machine, InventoryJson.Options)!.AsObject();
+        BootProgress? latest = null;
+        foreach (var mac in machine.Macs)
+        {
+            if (await progress.GetAsync(mac, ct) is { } p && (latest is null || p.LastSeen > latest.LastSeen))
+            {
+                latest = p;
+            }
+        }
+
+        if (latest is not null)
+        {
+            json["bootProgress"] = JsonSerializer.SerializeToNode(latest, InventoryJson.Options);
+        }
+
+        return TypedResults.Ok(json);
+    }
 
     private static async Task<Ok<Machine>> Update(string serial, HttpContext context, MachineRepository machines, CancellationToken ct)
     {

@@ -20,6 +20,20 @@ public sealed class BootServerOptions
     public string DefaultSubnet { get; set; } = "10.69.0.0/24";
     public long MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
 
+    /// <summary>Where the discovery kernel and initramfs are (<c>vmlinuz</c>, <c>initrd.img</c>); default DATA_DIR/discovery.</summary>
+    public string DiscoveryDir { get; set; } = "";
+
+    /// <summary>Kernel command line of the discovery image (the boot server adds its URL and a bootstrap token).</summary>
+    public string DiscoveryKernelArgs { get; set; } = "console=tty0 console=ttyS0 panic=-1 cryptomgr.notests quiet";
+
+    /// <summary>Lifetime of the bootstrap token a discovery boot gets.</summary>
+    public double DiscoveryTokenMinutes { get; set; } = 30;
+
+    /// <summary>Directory of iPXE binaries served over HTTP and TFTP (Debian's ipxe package).</summary>
+    public string IpxeDir { get; set; } = "/usr/lib/ipxe";
+
+    public string EffectiveDiscoveryDir => DiscoveryDir.Length > 0 ? DiscoveryDir : Path.Combine(DataDir, "discovery");
+
     public IReadOnlyList<string> EndpointList =>
         EtcdEndpoints.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 

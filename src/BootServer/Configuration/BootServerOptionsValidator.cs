@@ -61,6 +61,16 @@ public sealed class BootServerOptionsValidator : IValidateOptions<BootServerOpti
             errors.Add("maxRequestBodyBytes (--max-request-body-bytes) must be between 1024 and 1073741824");
         }
 
+        if (options.DiscoveryTokenMinutes is < 1 or > 1440)
+        {
+            errors.Add("discoveryTokenMinutes (--discovery-token-minutes) must be between 1 and 1440");
+        }
+
+        if (options.DiscoveryKernelArgs.Any(c => char.IsControl(c)) || options.DiscoveryKernelArgs.Length > 2048)
+        {
+            errors.Add("discoveryKernelArgs (--discovery-kernel-args) must be one line of at most 2048 characters");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -22,6 +22,10 @@ public static class BootServerSettings
         new("embeddedEtcdPeerPort", "--embedded-etcd-peer-port", "NEKKO_EMBEDDED_ETCD_PEER_PORT", "loopback peer port of the embedded etcd (default 12380)"),
         new("etcdBinary", "--etcd-binary", "NEKKO_ETCD_BINARY", "etcd executable for the embedded etcd (default /usr/bin/etcd, Debian's etcd-server)"),
         new("defaultSubnet", "--default-subnet", "NEKKO_DEFAULT_SUBNET", "IPAM subnet written on first start when etcd has none (default 10.69.0.0/24)"),
+        new("discoveryDir", "--discovery-dir", "NEKKO_DISCOVERY_DIR", "directory with the discovery image: vmlinuz and initrd.img (default DATA_DIR/discovery; build it with scripts/build-discovery-image.sh)"),
+        new("discoveryKernelArgs", "--discovery-kernel-args", "NEKKO_DISCOVERY_KERNEL_ARGS", "kernel command line of the discovery image (default 'console=tty0 console=ttyS0 panic=-1 cryptomgr.notests quiet')"),
+        new("discoveryTokenMinutes", "--discovery-token-minutes", "NEKKO_DISCOVERY_TOKEN_MINUTES", "lifetime of a discovery bootstrap token (default 30)"),
+        new("ipxeDir", "--ipxe-dir", "NEKKO_IPXE_DIR", "directory of iPXE binaries: ipxe.efi, undionly.kpxe, ipxe.pxe (default /usr/lib/ipxe, Debian's ipxe package)"),
         new("maxRequestBodyBytes", "--max-request-body-bytes", "NEKKO_MAX_REQUEST_BODY_BYTES", "largest accepted API request body (default 4194304)"),
     ];
 

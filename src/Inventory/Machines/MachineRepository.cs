@@ -356,6 +356,45 @@ public sealed partial class MachineRepository
             : $"no free address is left in IPAM subnet '{subnetName}'");
     }
 
+    /// <summary>
+    /// Registers a machine that network-booted the discovery image, or refreshes the facts of one we know
+    /// (found by its identity or by any of its MACs). New machines are <c>uninitialized</c> with an IPAM address;
+    /// their Wake-on-LAN MAC is the one they booted from.
+    /// </summary>
+    public async Task<DiscoveryResult> DiscoverAsync(DiscoveryReport report, string actor, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var errors = new MachineValidator.Errors();
+        var macs = MachineValidator.NormalizeMacs(report.Macs, "macs", errors, required: true);
+        errors.ThrowIfAny();
+        var serial = MachineIdentity.Derive(report.Serial, report.Uuid, macs)
+            ?? throw new ValidationException("serial", "the machine reported no usable serial, UUID or MAC");
+        await _ctx.EnsureReadyAsync(ct);
+
+        var known = Cache.GetMachine(serial)
+            ?? macs.Select(m => Cache.OwnerOfMac(m)).Where(o => o is not null).Select(o => Cache.GetMachine(o!)).FirstOrDefault(m => m is not null);
+        if (known is not null)
+        {
+            var refreshed = await MutateAsync(known.Serial, null, actor, AuditActions.MachineUpdate, "rediscovered", current => current with
+            {
+                Uuid = report.Uuid ?? current.Uuid,
+                Macs = current.Macs.Union(macs.Where(m => Cache.OwnerOfMac(m) is null || Cache.OwnerOfMac(m) == current.Serial)).Take(MachineValidator.MaxMacs).ToList(),
+                Hardware = report.Hardware ?? current.Hardware,
+            }, ct);
+            return new DiscoveryResult(refreshed, false, "reboot");
+        }
+
+        var machine = await RegisterAsync(new MachineSpec
+        {
+            Serial = serial,
+            Uuid = report.Uuid,
+            Macs = macs,
+            Hardware = report.Hardware,
+            Power = new PowerInfo { WolMac = macs[0] },
+        }, actor, ct);
+        return new DiscoveryResult(machine, true, "reboot");
+    }
+
     public async Task<Machine> UpdateAsync(string serial, MachinePatch patch, string actor, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(patch);

@@ -106,6 +106,10 @@ public sealed class EtcdStore : IDisposable
     public Task<CompactionResponse> CompactAsync(long revision, CancellationToken ct) =>
         Guard(() => KV.CompactAsync(new CompactionRequest { Revision = revision, Physical = true }, Call(ct)).ResponseAsync);
 
+    /// <summary>Grants an etcd lease of <paramref name="ttlSeconds"/>; keys put with it vanish when it expires.</summary>
+    public async Task<long> GrantLeaseAsync(long ttlSeconds, CancellationToken ct) =>
+        (await Guard(() => _client.GetConnection().LeaseClient.LeaseGrantAsync(new LeaseGrantRequest { TTL = ttlSeconds }, Call(ct)).ResponseAsync)).ID;
+
     /// <summary>Asks one member for its status; used by the readiness probe.</summary>
     public Task<StatusResponse> StatusAsync(CancellationToken ct) =>
         Guard(() => _client.GetConnection().MaintenanceClient.StatusAsync(new StatusRequest(), Call(ct)).ResponseAsync);

@@ -1,0 +1,113 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Etcdserverpb;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using NekkoMetal.Inventory.Machines;
+using NekkoMetal.Inventory.Storage;
+
+namespace NekkoMetal.Inventory.Boot;
+
+/// <summary>
+/// Records boot progress (<c>progress/{mac}/{stage}</c> → time) off the hot path: DHCP, TFTP and HTTP handlers
+/// only enqueue; a background loop writes what accumulated in one transaction every 250 ms. These are
+/// observations (last seen), so a later write simply replaces an earlier one.
+/// </summary>
+public sealed partial class BootProgressRecorder(InventoryContext ctx, ILogger<BootProgressRecorder> logger) : BackgroundService
+{
+    private const int MaxOpsPerTxn = 100;
+    private readonly ConcurrentDictionary<(string Mac, string Stage), (DateTimeOffset At, string? Serial)> _pending = new();
+    private readonly ILogger<BootProgressRecorder> _logger = logger;
+
+    private string Prefix(string mac) => ctx.Keys.Prefix + "progress/" + mac + "/";
+
+    /// <summary>Notes that the machine with <paramref name="mac"/> reached <paramref name="stage"/> now. Never blocks.</summary>
+    public void Record(string mac, string stage, string? serial = null)
+    {
+        if (!MachineValidator.TryNormalizeMac(mac, out var normalized))
+        {
+            return;
+        }
+
+        _pending[(normalized, stage)] = (ctx.Time.GetUtcNow(), serial);
+    }
+
+    public async Task<BootProgress?> GetAsync(string mac, CancellationToken ct)
+    {
+        if (!MachineValidator.TryNormalizeMac(mac, out var normalized))
+        {
+            return null;
+        }
+
+        var response = await ctx.Store.GetPrefixAsync(Prefix(normalized), ct);
+        if (response.Kvs.Count == 0)
+        {
+            return null;
+        }
+
+        var stages = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        string? serial = null;
+        foreach (var kv in response.Kvs)
+        {
+            var stage = kv.Key.ToStringUtf8()[Prefix(normalized).Length..];
+            var value = kv.Value.ToStringUtf8().Split(' ', 2);
+            if (DateTimeOffset.TryParse(value[0], CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var at))
+            {
+                stages[stage] = at;
+            }
+
+            if (value.Length > 1 && value[1].Length > 0)
+            {
+                serial = value[1];
+            }
+        }
+
+        var last = stages.MaxBy(s => s.Value);
+        return new BootProgress { Mac = normalized, Serial = serial, Stages = stages, LastStage = last.Key, LastSeen = last.Value };
+    }
+
+    /// <summary>Writes everything recorded so far (also used by tests and at shutdown).</summary>
+    public async Task FlushAsync(CancellationToken ct)
+    {
+        while (!_pending.IsEmpty)
+        {
+            var batch = _pending.Take(MaxOpsPerTxn).ToList();
+            var txn = new TxnRequest();
+            foreach (var ((mac, stage), (at, serial)) in batch)
+            {
+                txn.Success.Add(Txn.Put(Prefix(mac) + stage, at.ToString("O", CultureInfo.InvariantCulture) + " " + serial));
+            }
+
+            await ctx.Store.TxnAsync(txn, ct);
+            foreach (var item in batch)
+            {
+                _pending.TryRemove(new KeyValuePair<(string, string), (DateTimeOffset, string?)>(item.Key, item.Value));
+            }
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250), ctx.Time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    await FlushAsync(stoppingToken);
+                }
+                catch (StoreUnavailableException e)
+                {
+                    LogFlushFailed(_pending.Count, e.Message); // kept; written on a later tick
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    [LoggerMessage(EventIds.ProgressFlushFailed, LogLevel.Warning, "Could not record boot progress of {Count} machines yet: {Reason}")]
+    private partial void LogFlushFailed(int count, string reason);
+}

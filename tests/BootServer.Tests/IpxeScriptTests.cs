@@ -1,0 +1,60 @@
+using NekkoMetal.BootServer.Boot;
+
+namespace NekkoMetal.BootServer.Tests;
+
+/// <summary>Golden renderings of every iPXE template, and injection attempts. Set UPDATE_GOLDEN=1 to rewrite the files.</summary>
+public sealed class IpxeScriptTests
+{
+    private static readonly IpxeScripts Scripts = new();
+
+    public static TheoryData<string> Templates() => new(Scripts.Names);
+
+    private static Dictionary<string, string> Sample() => new()
+    {
+        ["base"] = "http://10.69.0.254:8080",
+        ["serial"] = "SN-0001",
+        ["mac"] = "52:54:00:12:34:56",
+        ["token"] = "nekkoboot_AbCdEf0123456789-_",
+        ["cmdline"] = "console=ttyS0 panic=-1",
+    };
+
+    [Theory]
+    [MemberData(nameof(Templates))]
+    public void Rendering_MatchesTheGoldenFile(string template)
+    {
+        var rendered = Scripts.Render(template, Sample());
+        Assert.StartsWith("#!ipxe\n", rendered, StringComparison.Ordinal);
+        Assert.DoesNotContain("{{", rendered, StringComparison.Ordinal);
+        var golden = Path.Combine(AppContext.BaseDirectory, "Golden", template);
+        if (Environment.GetEnvironmentVariable("UPDATE_GOLDEN") == "1")
+        {
+            var source = Path.Combine(AppContext.BaseDirectory, "../../../Golden", template);
+            File.WriteAllText(source, rendered);
+            return;
+        }
+
+        Assert.True(File.Exists(golden), $"no golden file for {template}: run the tests once with UPDATE_GOLDEN=1 and review the result");
+        Assert.Equal(File.ReadAllText(golden), rendered);
+    }
+
+    [Theory]
+    [InlineData("serial", "SN1\nshell")]
+    [InlineData("serial", "SN1 || shell")]
+    [InlineData("base", "http://x/${net0/mac}")]
+    [InlineData("mac", "52:54:00:12:34:56\"")]
+    [InlineData("cmdline", "quiet\nshell")]
+    [InlineData("cmdline", "quiet ${shell}")]
+    public void ValuesThatIpxeWouldInterpret_AreRefused(string name, string value)
+    {
+        var values = Sample();
+        values[name] = value;
+        var template = name switch { "serial" => "localboot.ipxe", "base" => "boot.ipxe", _ => "discovery.ipxe" };
+        Assert.Throws<ArgumentException>(() => Scripts.Render(template, values));
+    }
+
+    [Fact]
+    public void MissingValue_IsAnError_NotAnEmptyHole()
+    {
+        Assert.Throws<InvalidOperationException>(() => Scripts.Render("discovery.ipxe", new Dictionary<string, string> { ["base"] = "http://x" }));
+    }
+}
