@@ -24,11 +24,30 @@ public sealed record IpamSubnet
     public string? RangeEnd { get; init; }
     public string? Gateway { get; init; }
     public IReadOnlyList<string>? Dns { get; init; }
+
+    /// <summary>DHCP search domain (option 15).</summary>
+    public string? DomainName { get; init; }
+
+    /// <summary>First address of the dynamic DHCP pool for machines not yet in the inventory (discovery); none when absent.</summary>
+    public string? DhcpRangeStart { get; init; }
+
+    public string? DhcpRangeEnd { get; init; }
+
+    /// <summary>DHCP lease time in seconds (default 3600).</summary>
+    public int? LeaseSeconds { get; init; }
 }
 
 /// <summary>A validated subnet with its range as numbers, ready for allocation.</summary>
 public sealed record ResolvedSubnet(string Name, uint Network, int PrefixLength, uint RangeStart, uint RangeEnd, uint? Gateway)
 {
+    public uint? DhcpStart { get; init; }
+    public uint? DhcpEnd { get; init; }
+    public IReadOnlyList<uint> Dns { get; init; } = [];
+    public string? DomainName { get; init; }
+    public TimeSpan LeaseTime { get; init; } = TimeSpan.FromHours(1);
+
+    public bool InDhcpRange(uint address) => DhcpStart is { } s && DhcpEnd is { } e && address >= s && address <= e;
+
     public uint Mask => PrefixLength == 0 ? 0 : uint.MaxValue << (32 - PrefixLength);
 
     public bool Contains(uint address) => (address & Mask) == Network;
@@ -166,9 +185,52 @@ public static class IpamValidator
                 rangeOk = false;
             }
 
+            uint? dhcpStart = null, dhcpEnd = null;
+            if (s.DhcpRangeStart is not null || s.DhcpRangeEnd is not null)
+            {
+                if (!Ipv4.TryParse(s.DhcpRangeStart, out var ds) || (ds & mask) != network || ds == network || ds == broadcast)
+                {
+                    errors.Add($"{f}.dhcpRangeStart", $"must be a host address inside {s.Cidr}");
+                }
+                else if (!Ipv4.TryParse(s.DhcpRangeEnd, out var de) || (de & mask) != network || de == network || de == broadcast || de < ds)
+                {
+                    errors.Add($"{f}.dhcpRangeEnd", $"must be a host address inside {s.Cidr}, not below dhcpRangeStart");
+                }
+                else if (s.RangeStart is null || s.RangeEnd is null)
+                {
+                    errors.Add($"{f}.rangeStart", "must be given (with rangeEnd) when a DHCP range is set, so the two do not overlap");
+                }
+                else if (rangeOk && ds <= end && de >= start)
+                {
+                    errors.Add($"{f}.dhcpRangeStart", "the DHCP range overlaps the machine range");
+                }
+                else
+                {
+                    dhcpStart = ds;
+                    dhcpEnd = de;
+                }
+            }
+
+            if (s.LeaseSeconds is < 60 or > 31_536_000)
+            {
+                errors.Add($"{f}.leaseSeconds", "must be between 60 and 31536000");
+            }
+
+            if (s.DomainName is { } domain && (domain.Length > 253 || !domain.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-')))
+            {
+                errors.Add($"{f}.domainName", "must be a DNS name");
+            }
+
             if (rangeOk)
             {
-                result.Add(new ResolvedSubnet(name, network, prefix, start, end, gateway));
+                result.Add(new ResolvedSubnet(name, network, prefix, start, end, gateway)
+                {
+                    DhcpStart = dhcpStart,
+                    DhcpEnd = dhcpEnd,
+                    Dns = (s.Dns ?? []).Select(d => Ipv4.TryParse(d, out var a) ? a : 0).Where(a => a != 0).ToList(),
+                    DomainName = s.DomainName,
+                    LeaseTime = TimeSpan.FromSeconds(s.LeaseSeconds ?? 3600),
+                });
             }
         }
 

@@ -44,6 +44,11 @@ public sealed class EtcdKeys
 
     public string Address(string ipv4) => AddressesPrefix + ipv4;
 
+    /// <summary><c>dhcp/leases/{a.b.c.d}</c>: JSON <see cref="Dhcp.DhcpLease"/> of a dynamic DHCP lease.</summary>
+    public string DhcpLeasesPrefix => Prefix + "dhcp/leases/";
+
+    public string DhcpLease(string ipv4) => DhcpLeasesPrefix + ipv4;
+
     /// <summary><c>tokens/{name}</c>: JSON <see cref="Tokens.ApiToken"/> (hash only).</summary>
     public string TokensPrefix => Prefix + "tokens/";
 

@@ -70,6 +70,13 @@ public sealed partial class InventoryCache : BackgroundService
 
     public bool IsAddressTaken(uint address) => _state.Addresses.ContainsKey(address);
 
+    public Dhcp.DhcpLease? Lease(uint address) => _state.Leases.GetValueOrDefault(address);
+
+    /// <summary>The address of the newest lease record held by <paramref name="client"/>, if any.</summary>
+    public uint? LeaseOf(string client) => _state.LeaseByClient.TryGetValue(client, out var a) ? a : null;
+
+    public int LeaseCount => _state.Leases.Count;
+
     public ApiToken? TokenByHash(string sha256) => _state.TokensByHash.GetValueOrDefault(sha256);
 
     public IEnumerable<ApiToken> Tokens => _state.TokensByName.Values;
@@ -155,8 +162,9 @@ public sealed partial class InventoryCache : BackgroundService
         var (macs, _) = await _store.RangeAllAsync(keys.MacsPrefix, rev, ct);
         var (ipam, _) = await _store.RangeAllAsync(keys.Prefix + "ipam/", rev, ct);
         var (tokens, _) = await _store.RangeAllAsync(keys.TokensPrefix, rev, ct);
+        var (leases, _) = await _store.RangeAllAsync(keys.DhcpLeasesPrefix, rev, ct);
         var (schema, _) = await _store.RangeAllAsync(keys.Schema, rev, ct);
-        foreach (var kv in machines.Concat(macs).Concat(ipam).Concat(tokens).Concat(schema))
+        foreach (var kv in machines.Concat(macs).Concat(ipam).Concat(tokens).Concat(schema).Concat(leases))
         {
             Apply(state, kv.Key.ToStringUtf8(), kv, deleted: false);
         }
@@ -281,6 +289,26 @@ public sealed partial class InventoryCache : BackgroundService
                     }
                 }
             }
+            else if (key.StartsWith(keys.DhcpLeasesPrefix, StringComparison.Ordinal))
+            {
+                if (Ipv4.TryParse(key[keys.DhcpLeasesPrefix.Length..], out var address))
+                {
+                    if (state.Leases.TryRemove(address, out var old) && state.LeaseByClient.TryGetValue(old.Client, out var a) && a == address)
+                    {
+                        state.LeaseByClient.TryRemove(old.Client, out _);
+                    }
+
+                    if (!deleted)
+                    {
+                        var lease = InventoryJson.FromBytes<Dhcp.DhcpLease>(kv.Value) with { Revision = kv.ModRevision };
+                        state.Leases[address] = lease;
+                        if (lease.State != Dhcp.DhcpLeaseState.Released)
+                        {
+                            state.LeaseByClient[lease.Client] = address;
+                        }
+                    }
+                }
+            }
             else if (key == keys.IpamConfig)
             {
                 if (deleted)
@@ -325,6 +353,8 @@ public sealed partial class InventoryCache : BackgroundService
         public ConcurrentDictionary<string, Machine> Machines { get; } = new(StringComparer.Ordinal);
         public ConcurrentDictionary<string, string> Macs { get; } = new(StringComparer.Ordinal);
         public ConcurrentDictionary<uint, string> Addresses { get; } = new();
+        public ConcurrentDictionary<uint, Dhcp.DhcpLease> Leases { get; } = new();
+        public ConcurrentDictionary<string, uint> LeaseByClient { get; } = new(StringComparer.Ordinal);
         public ConcurrentDictionary<string, ApiToken> TokensByName { get; } = new(StringComparer.Ordinal);
         public ConcurrentDictionary<string, ApiToken> TokensByHash { get; } = new(StringComparer.Ordinal);
         public int? SchemaVersion { get; set; }
