@@ -51,7 +51,10 @@ public sealed partial class MachineRepository
             return Cache.OwnerOfMac(query.Mac) is { } owner && Cache.GetMachine(owner) is { } m && query.Matches(m) ? [m] : [];
         }
 
-        var list = Cache.Machines.Where(query.Matches).ToList();
+        var candidates = Cache.Candidates(query);
+        var list = candidates is null
+            ? Cache.Machines.Where(query.Matches).ToList()
+            : candidates.Select(Cache.GetMachine).Where(m => m is not null && query.Matches(m)).Select(m => m!).ToList();
         list.Sort((a, b) => string.CompareOrdinal(a.Serial, b.Serial));
         return list;
     }

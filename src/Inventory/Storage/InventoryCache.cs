@@ -64,6 +64,42 @@ public sealed partial class InventoryCache : BackgroundService
 
     public IEnumerable<Machine> Machines => _state.Machines.Values;
 
+    /// <summary>
+    /// The serials that may match <paramref name="query"/>, from the smallest index that applies (role, state or one
+    /// label), or null when the query names none of them. Callers still check every criterion.
+    /// </summary>
+    public IEnumerable<string>? Candidates(MachineQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var state = _state;
+        ICollection<string>? best = null;
+        void Consider(string indexKey)
+        {
+            var set = state.Index.TryGetValue(indexKey, out var s) ? (ICollection<string>)s.Keys : [];
+            if (best is null || set.Count < best.Count)
+            {
+                best = set;
+            }
+        }
+
+        if (query.Role is not null)
+        {
+            Consider(IndexKey.Role(query.Role));
+        }
+
+        if (query.State is { } st)
+        {
+            Consider(IndexKey.State(st));
+        }
+
+        foreach (var (k, v) in query.Labels)
+        {
+            Consider(IndexKey.Label(k, v));
+        }
+
+        return best;
+    }
+
     public string? OwnerOfMac(string mac) => _state.Macs.GetValueOrDefault(mac);
 
     public string? OwnerOfAddress(uint address) => _state.Addresses.GetValueOrDefault(address);
@@ -254,13 +290,16 @@ public sealed partial class InventoryCache : BackgroundService
             if (key.StartsWith(keys.MachinesPrefix, StringComparison.Ordinal))
             {
                 var serial = key[keys.MachinesPrefix.Length..];
-                if (deleted)
+                if (state.Machines.TryRemove(serial, out var old))
                 {
-                    state.Machines.TryRemove(serial, out _);
+                    state.Unindex(old);
                 }
-                else
+
+                if (!deleted)
                 {
-                    state.Machines[serial] = InventoryJson.FromBytes<Machine>(kv.Value) with { Revision = kv.ModRevision };
+                    var machine = InventoryJson.FromBytes<Machine>(kv.Value) with { Revision = kv.ModRevision };
+                    state.Machines[serial] = machine;
+                    state.IndexMachine(machine);
                 }
             }
             else if (key.StartsWith(keys.MacsPrefix, StringComparison.Ordinal))
@@ -348,6 +387,15 @@ public sealed partial class InventoryCache : BackgroundService
         }
     }
 
+    private static class IndexKey
+    {
+        public static string Role(string role) => "r\0" + role;
+
+        public static string State(MachineState state) => "s\0" + state.ToWire();
+
+        public static string Label(string key, string value) => "l\0" + key + "\0" + value;
+    }
+
     private sealed class CacheState
     {
         public ConcurrentDictionary<string, Machine> Machines { get; } = new(StringComparer.Ordinal);
@@ -357,7 +405,43 @@ public sealed partial class InventoryCache : BackgroundService
         public ConcurrentDictionary<string, uint> LeaseByClient { get; } = new(StringComparer.Ordinal);
         public ConcurrentDictionary<string, ApiToken> TokensByName { get; } = new(StringComparer.Ordinal);
         public ConcurrentDictionary<string, ApiToken> TokensByHash { get; } = new(StringComparer.Ordinal);
+        /// <summary>Secondary indexes: role, state and each label → the serials that have it.</summary>
+        public ConcurrentDictionary<string, ConcurrentDictionary<string, byte>> Index { get; } = new(StringComparer.Ordinal);
+
         public int? SchemaVersion { get; set; }
+
+        private static IEnumerable<string> IndexKeys(Machine m)
+        {
+            if (m.Role is not null)
+            {
+                yield return IndexKey.Role(m.Role);
+            }
+
+            yield return IndexKey.State(m.State);
+            foreach (var (k, v) in m.Labels)
+            {
+                yield return IndexKey.Label(k, v);
+            }
+        }
+
+        public void IndexMachine(Machine m)
+        {
+            foreach (var k in IndexKeys(m))
+            {
+                Index.GetOrAdd(k, _ => new ConcurrentDictionary<string, byte>(StringComparer.Ordinal))[m.Serial] = 0;
+            }
+        }
+
+        public void Unindex(Machine m)
+        {
+            foreach (var k in IndexKeys(m))
+            {
+                if (Index.TryGetValue(k, out var set))
+                {
+                    set.TryRemove(m.Serial, out _);
+                }
+            }
+        }
         public IpamConfig Ipam { get; private set; } = new();
         public IReadOnlyList<ResolvedSubnet> Subnets { get; private set; } = [];
 
