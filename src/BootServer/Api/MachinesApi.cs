@@ -121,7 +121,7 @@ public static class MachinesApi
         BootProgress? latest = null;
         foreach (var mac in machine.Macs)
         {
-            if (await progress.GetAsync(mac, ct) is { } p && (latest is null || p.LastSeen > latest.LastSeen))
+            if (progress.Get(mac) is { } p && (latest is null || p.LastSeen > latest.LastSeen))
             {
                 latest = p;
             }

@@ -20,9 +20,9 @@ public enum BootKind
 /// The outcome of <see cref="BootDecisionTable.Decide(BootClientFacts)"/>.
 /// </summary>
 /// <param name="Kind">How the client boots.</param>
-/// <param name="Resource">The TFTP file name (<see cref="BootKind.TftpNbp"/>), the asset file name the handler turns into an
-/// HTTP URL (<see cref="BootKind.HttpNbp"/>), or the URL template key of the iPXE script (<see cref="BootKind.IpxeScript"/>);
-/// null for <see cref="BootKind.None"/>.</param>
+/// <param name="Resource">The TFTP file name (<see cref="BootKind.TftpNbp"/>), or the file name under <c>/boot/</c> that the
+/// handler turns into an HTTP URL (<see cref="BootKind.HttpNbp"/>: the NBP; <see cref="BootKind.IpxeScript"/>: the first
+/// iPXE script); null for <see cref="BootKind.None"/>.</param>
 /// <param name="EchoHttpClientVendorClass">Put option 60 <c>HTTPClient</c> in the reply: UEFI HTTP boot ignores offers without it.</param>
 /// <param name="SendIpxeNoPxeDhcp">Put option 175 sub-option 176 (no-pxedhcp) = 1 in the reply, so iPXE does not wait for proxyDHCP offers.</param>
 public sealed record BootDecision(BootKind Kind, string? Resource, bool EchoHttpClientVendorClass, bool SendIpxeNoPxeDhcp)

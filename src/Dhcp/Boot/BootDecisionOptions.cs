@@ -21,6 +21,9 @@ public sealed record BootDecisionOptions
     /// <summary>arm64 UEFI HTTP boot (arch 19): the asset behind the HTTP URL.</summary>
     public string Arm64HttpFile { get; init; } = "ipxe-arm64.efi";
 
-    /// <summary>URL template key of the per-machine iPXE script (<c>GET /boot/ipxe</c>).</summary>
-    public string IpxeScriptKey { get; init; } = "ipxe-script";
+    /// <summary>
+    /// The first iPXE script, served over HTTP at <c>/boot/{name}</c>: a static script that chains to
+    /// the per-machine script (<c>GET /boot/ipxe?serial=…</c>).
+    /// </summary>
+    public string IpxeScriptFile { get; init; } = "boot.ipxe";
 }

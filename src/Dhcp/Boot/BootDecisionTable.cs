@@ -62,7 +62,7 @@ public sealed class BootDecisionTable
         BootDecision Http(string file) => new(BootKind.HttpNbp, file, EchoHttpClientVendorClass: true, SendIpxeNoPxeDhcp: false);
         Rules =
         [
-            new(BootClientKind.Ipxe, null, new BootDecision(BootKind.IpxeScript, options.IpxeScriptKey, EchoHttpClientVendorClass: false, SendIpxeNoPxeDhcp: true)),
+            new(BootClientKind.Ipxe, null, new BootDecision(BootKind.IpxeScript, options.IpxeScriptFile, EchoHttpClientVendorClass: false, SendIpxeNoPxeDhcp: true)),
             new(BootClientKind.Http, ClientArchitecture.EfiX64Http, Http(options.UefiX64HttpFile)),
             new(BootClientKind.Http, ClientArchitecture.EfiArm64Http, Http(options.Arm64HttpFile)),
             new(BootClientKind.Pxe, ClientArchitecture.X86Bios, Tftp(options.BiosTftpFile)),

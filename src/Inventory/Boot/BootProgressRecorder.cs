@@ -19,7 +19,7 @@ public sealed partial class BootProgressRecorder(InventoryContext ctx, ILogger<B
     private readonly ConcurrentDictionary<(string Mac, string Stage), (DateTimeOffset At, string? Serial)> _pending = new();
     private readonly ILogger<BootProgressRecorder> _logger = logger;
 
-    private string Prefix(string mac) => ctx.Keys.Prefix + "progress/" + mac + "/";
+    private string Prefix(string mac) => ctx.Keys.ProgressPrefix + mac + "/";
 
     /// <summary>Notes that the machine with <paramref name="mac"/> reached <paramref name="stage"/> now. Never blocks.</summary>
     public void Record(string mac, string stage, string? serial = null)
@@ -32,38 +32,23 @@ public sealed partial class BootProgressRecorder(InventoryContext ctx, ILogger<B
         _pending[(normalized, stage)] = (ctx.Time.GetUtcNow(), serial);
     }
 
-    public async Task<BootProgress?> GetAsync(string mac, CancellationToken ct)
+    /// <summary>The boot progress of the machine with <paramref name="mac"/>, from the cache.</summary>
+    public BootProgress? Get(string mac)
     {
-        if (!MachineValidator.TryNormalizeMac(mac, out var normalized))
+        if (!MachineValidator.TryNormalizeMac(mac, out var normalized) || ctx.Cache.ProgressOf(normalized) is not { Count: > 0 } stages)
         {
             return null;
         }
 
-        var response = await ctx.Store.GetPrefixAsync(Prefix(normalized), ct);
-        if (response.Kvs.Count == 0)
+        var last = stages.MaxBy(s => s.Value.At);
+        return new BootProgress
         {
-            return null;
-        }
-
-        var stages = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
-        string? serial = null;
-        foreach (var kv in response.Kvs)
-        {
-            var stage = kv.Key.ToStringUtf8()[Prefix(normalized).Length..];
-            var value = kv.Value.ToStringUtf8().Split(' ', 2);
-            if (DateTimeOffset.TryParse(value[0], CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var at))
-            {
-                stages[stage] = at;
-            }
-
-            if (value.Length > 1 && value[1].Length > 0)
-            {
-                serial = value[1];
-            }
-        }
-
-        var last = stages.MaxBy(s => s.Value);
-        return new BootProgress { Mac = normalized, Serial = serial, Stages = stages, LastStage = last.Key, LastSeen = last.Value };
+            Mac = normalized,
+            Serial = stages.Values.Select(v => v.Serial).LastOrDefault(v => v is not null),
+            Stages = stages.ToDictionary(s => s.Key, s => s.Value.At, StringComparer.Ordinal),
+            LastStage = last.Key,
+            LastSeen = last.Value.At,
+        };
     }
 
     /// <summary>Writes everything recorded so far (also used by tests and at shutdown).</summary>
@@ -78,7 +63,8 @@ public sealed partial class BootProgressRecorder(InventoryContext ctx, ILogger<B
                 txn.Success.Add(Txn.Put(Prefix(mac) + stage, at.ToString("O", CultureInfo.InvariantCulture) + " " + serial));
             }
 
-            await ctx.Store.TxnAsync(txn, ct);
+            var response = await ctx.Store.TxnAsync(txn, ct);
+            await ctx.ReadBackAsync(response.Header.Revision, ct);
             foreach (var item in batch)
             {
                 _pending.TryRemove(new KeyValuePair<(string, string), (DateTimeOffset, string?)>(item.Key, item.Value));

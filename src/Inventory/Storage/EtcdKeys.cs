@@ -49,6 +49,9 @@ public sealed class EtcdKeys
 
     public string DhcpLease(string ipv4) => DhcpLeasesPrefix + ipv4;
 
+    /// <summary><c>progress/{mac}/{stage}</c>: "{time:O} {serial}" — when the machine with that MAC last reached a boot stage.</summary>
+    public string ProgressPrefix => Prefix + "progress/";
+
     /// <summary><c>tokens/{name}</c>: JSON <see cref="Tokens.ApiToken"/> (hash only).</summary>
     public string TokensPrefix => Prefix + "tokens/";
 

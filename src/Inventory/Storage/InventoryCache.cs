@@ -106,6 +106,10 @@ public sealed partial class InventoryCache : BackgroundService
 
     public bool IsAddressTaken(uint address) => _state.Addresses.ContainsKey(address);
 
+    /// <summary>Boot progress by stage of the machine with <paramref name="mac"/> (normalized), if it ever booted from us.</summary>
+    public IReadOnlyDictionary<string, (DateTimeOffset At, string? Serial)>? ProgressOf(string mac) =>
+        _state.Progress.TryGetValue(mac, out var stages) ? stages : null;
+
     public Dhcp.DhcpLease? Lease(uint address) => _state.Leases.GetValueOrDefault(address);
 
     /// <summary>The address of the newest lease record held by <paramref name="client"/>, if any.</summary>
@@ -199,8 +203,9 @@ public sealed partial class InventoryCache : BackgroundService
         var (ipam, _) = await _store.RangeAllAsync(keys.Prefix + "ipam/", rev, ct);
         var (tokens, _) = await _store.RangeAllAsync(keys.TokensPrefix, rev, ct);
         var (leases, _) = await _store.RangeAllAsync(keys.DhcpLeasesPrefix, rev, ct);
+        var (progress, _) = await _store.RangeAllAsync(keys.ProgressPrefix, rev, ct);
         var (schema, _) = await _store.RangeAllAsync(keys.Schema, rev, ct);
-        foreach (var kv in machines.Concat(macs).Concat(ipam).Concat(tokens).Concat(schema).Concat(leases))
+        foreach (var kv in machines.Concat(macs).Concat(ipam).Concat(tokens).Concat(schema).Concat(leases).Concat(progress))
         {
             Apply(state, kv.Key.ToStringUtf8(), kv, deleted: false);
         }
@@ -348,6 +353,28 @@ public sealed partial class InventoryCache : BackgroundService
                     }
                 }
             }
+            else if (key.StartsWith(keys.ProgressPrefix, StringComparison.Ordinal))
+            {
+                var rest = key[keys.ProgressPrefix.Length..];
+                var slash = rest.IndexOf('/', StringComparison.Ordinal);
+                if (slash > 0)
+                {
+                    var (mac, stage) = (rest[..slash], rest[(slash + 1)..]);
+                    var stages = state.Progress.GetOrAdd(mac, _ => new ConcurrentDictionary<string, (DateTimeOffset, string?)>(StringComparer.Ordinal));
+                    if (deleted)
+                    {
+                        stages.TryRemove(stage, out _);
+                    }
+                    else
+                    {
+                        var value = kv.Value.ToStringUtf8().Split(' ', 2);
+                        if (DateTimeOffset.TryParse(value[0], System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out var at))
+                        {
+                            stages[stage] = (at, value.Length > 1 && value[1].Length > 0 ? value[1] : null);
+                        }
+                    }
+                }
+            }
             else if (key == keys.IpamConfig)
             {
                 if (deleted)
@@ -402,6 +429,7 @@ public sealed partial class InventoryCache : BackgroundService
         public ConcurrentDictionary<string, string> Macs { get; } = new(StringComparer.Ordinal);
         public ConcurrentDictionary<uint, string> Addresses { get; } = new();
         public ConcurrentDictionary<uint, Dhcp.DhcpLease> Leases { get; } = new();
+        public ConcurrentDictionary<string, ConcurrentDictionary<string, (DateTimeOffset, string?)>> Progress { get; } = new(StringComparer.Ordinal);
         public ConcurrentDictionary<string, uint> LeaseByClient { get; } = new(StringComparer.Ordinal);
         public ConcurrentDictionary<string, ApiToken> TokensByName { get; } = new(StringComparer.Ordinal);
         public ConcurrentDictionary<string, ApiToken> TokensByHash { get; } = new(StringComparer.Ordinal);
