@@ -57,7 +57,7 @@ public sealed record TftpLimits
     {
         var errors = new List<string>();
         Check(MaxFileNameLength is >= 1 and <= 4096, "limits:maxFileNameLength must be between 1 and 4096 bytes");
-        Check(MaxOptions is >= 0 and <= 64, "limits:maxOptions must be between 0 and 64");
+        Check(MaxOptions is >= 1 and <= 64, "limits:maxOptions must be between 1 and 64");
         Check(MaxOptionLength is >= 16 and <= 255, "limits:maxOptionLength must be between 16 and 255 bytes");
         Check(MaxBlockSize is >= DefaultBlockSize and <= ProtocolMaxBlockSize, $"limits:maxBlockSize must be between {DefaultBlockSize} and {ProtocolMaxBlockSize}");
         Check(MaxWindowSize is >= 1 and <= ProtocolMaxWindowSize, $"limits:maxWindowSize must be between 1 and {ProtocolMaxWindowSize}");

@@ -49,9 +49,14 @@ public static class TftpOptionNegotiation
             if (name == TftpOptionNames.TransferSize)
             {
                 // RFC 2349: a read request carries 0 and the OACK the size. Any value counts as "tell me":
-                // atftp sends "tsize enable" literally.
-                result = result with { TransferSize = fileLength };
-                acknowledged.Add(new TftpOption(name, Format(fileLength)));
+                // atftp sends "tsize enable" literally. An empty file's size is not announced: curl takes
+                // "tsize 0" in an OACK for an error and aborts; left out, it just reads the one empty block.
+                if (fileLength > 0)
+                {
+                    result = result with { TransferSize = fileLength };
+                    acknowledged.Add(new TftpOption(name, Format(fileLength)));
+                }
+
                 continue;
             }
 

@@ -70,7 +70,7 @@ public sealed partial class TftpServer : BackgroundService
 
         _socket = socket;
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
-        Log.Listening(_logger, LocalEndPoint, _options.Root, _services.Limits.MaxConcurrentTransfers);
+        Log.Listening(_logger, LocalEndPoint, _services.Files is DirectoryFileSource directory ? directory.Root : _services.Files.GetType().Name, _services.Limits.MaxConcurrentTransfers);
         return base.StartAsync(cancellationToken);
     }
 
