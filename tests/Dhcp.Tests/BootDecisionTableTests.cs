@@ -36,7 +36,7 @@ public class BootDecisionTableTests
     [InlineData(null, null)]
     public void Ipxe_user_class_gets_its_script_with_no_pxedhcp(ClientArchitecture? arch, string? vendorClass) =>
         Assert.Equal(
-            new BootDecision(BootKind.IpxeScript, "ipxe-script", EchoHttpClientVendorClass: false, SendIpxeNoPxeDhcp: true),
+            new BootDecision(BootKind.IpxeScript, "boot.ipxe", EchoHttpClientVendorClass: false, SendIpxeNoPxeDhcp: true),
             Decide(arch, vendorClass, ["iPXE"]));
 
     [Fact]
@@ -88,7 +88,7 @@ public class BootDecisionTableTests
             UefiX64HttpFile = "x64/ipxe.efi",
             Arm64TftpFile = "arm64/snp.efi",
             Arm64HttpFile = "arm64/ipxe.efi",
-            IpxeScriptKey = "custom",
+            IpxeScriptFile = "custom.ipxe",
         });
 
         Assert.Equal("ipxe.pxe", table.Decide(new BootClientFacts(ClientArchitecture.X86Bios, "PXEClient", null, false)).Resource);
@@ -96,12 +96,12 @@ public class BootDecisionTableTests
         Assert.Equal("x64/ipxe.efi", table.Decide(new BootClientFacts(ClientArchitecture.EfiX64Http, "HTTPClient", null, false)).Resource);
         Assert.Equal("arm64/snp.efi", table.Decide(new BootClientFacts(ClientArchitecture.EfiArm64, "PXEClient", null, false)).Resource);
         Assert.Equal("arm64/ipxe.efi", table.Decide(new BootClientFacts(ClientArchitecture.EfiArm64Http, "HTTPClient", null, false)).Resource);
-        Assert.Equal("custom", table.Decide(new BootClientFacts(null, null, ["iPXE"], false)).Resource);
+        Assert.Equal("custom.ipxe", table.Decide(new BootClientFacts(null, null, ["iPXE"], false)).Resource);
     }
 
     [Theory]
-    [InlineData("ipxe-bios-discover.bin", BootKind.IpxeScript, "ipxe-script")]
-    [InlineData("ipxe-efi-discover.bin", BootKind.IpxeScript, "ipxe-script")]
+    [InlineData("ipxe-bios-discover.bin", BootKind.IpxeScript, "boot.ipxe")]
+    [InlineData("ipxe-efi-discover.bin", BootKind.IpxeScript, "boot.ipxe")]
     [InlineData("ovmf-pxe-discover.bin", BootKind.TftpNbp, "ipxe.efi")]
     [InlineData("ovmf-http-discover.bin", BootKind.HttpNbp, "ipxe.efi")]
     [InlineData("udhcpc-pxe-options-discover.bin", BootKind.TftpNbp, "undionly.kpxe")]

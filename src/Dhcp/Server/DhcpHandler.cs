@@ -170,64 +170,64 @@ public sealed partial class DhcpHandler
         switch (type)
         {
             case DhcpMessageType.Discover:
-            {
-                Seen(request, DhcpBootStages.DhcpDiscover);
-                var result = await store.OfferAsync(lease, ct);
-                if (result.Outcome == LeaseOutcome.Granted && result.Grant is { } grant)
                 {
-                    var offer = LeaseReply(context, DhcpMessageType.Offer, grant, boot, serverId, inform: false);
-                    LogOffered(context, grant.Address, boot.Kind, offer.Destination.Kind);
-                    return offer;
-                }
+                    Seen(request, DhcpBootStages.DhcpDiscover);
+                    var result = await store.OfferAsync(lease, ct);
+                    if (result.Outcome == LeaseOutcome.Granted && result.Grant is { } grant)
+                    {
+                        var offer = LeaseReply(context, DhcpMessageType.Offer, grant, boot, serverId, inform: false);
+                        LogOffered(context, grant.Address, boot.Kind, offer.Destination.Kind);
+                        return offer;
+                    }
 
-                LogSilentOrNoAddress(context, type, result);
-                return null;
-            }
+                    LogSilentOrNoAddress(context, type, result);
+                    return null;
+                }
 
             case DhcpMessageType.Request:
                 return await RequestAsync(context, store, lease, boot, serverId, ct);
 
             case DhcpMessageType.Decline:
-            {
-                // RFC 2131 §4.3.3: option 54 names the server, option 50 the address.
-                if (!IsOurs(request.Options.ServerIdentifier, context, serverId) || request.Options.RequestedIPAddress is not { } address)
                 {
-                    LogIgnored(context, "DECLINE without our server identifier or a requested address");
+                    // RFC 2131 §4.3.3: option 54 names the server, option 50 the address.
+                    if (!IsOurs(request.Options.ServerIdentifier, context, serverId) || request.Options.RequestedIPAddress is not { } address)
+                    {
+                        LogIgnored(context, "DECLINE without our server identifier or a requested address");
+                        return null;
+                    }
+
+                    await store.DeclineAsync(lease, address, ct);
+                    LogDeclined(context, address);
                     return null;
                 }
-
-                await store.DeclineAsync(lease, address, ct);
-                LogDeclined(context, address);
-                return null;
-            }
 
             case DhcpMessageType.Release:
-            {
-                if ((request.Options.Contains(DhcpOptionCode.ServerIdentifier) && !IsOurs(request.Options.ServerIdentifier, context, serverId))
-                    || NonZero(request.ClientIPAddress) is not { } address)
                 {
-                    LogIgnored(context, "RELEASE for another server or without ciaddr");
+                    if ((request.Options.Contains(DhcpOptionCode.ServerIdentifier) && !IsOurs(request.Options.ServerIdentifier, context, serverId))
+                        || NonZero(request.ClientIPAddress) is not { } address)
+                    {
+                        LogIgnored(context, "RELEASE for another server or without ciaddr");
+                        return null;
+                    }
+
+                    await store.ReleaseAsync(lease, address, ct);
+                    LogReleased(context, address);
                     return null;
                 }
-
-                await store.ReleaseAsync(lease, address, ct);
-                LogReleased(context, address);
-                return null;
-            }
 
             case DhcpMessageType.Inform:
-            {
-                var grant = await store.InformAsync(lease, ct);
-                if (grant is null)
                 {
-                    LogSilent(context, type, "no configuration for this link");
-                    return null;
-                }
+                    var grant = await store.InformAsync(lease, ct);
+                    if (grant is null)
+                    {
+                        LogSilent(context, type, "no configuration for this link");
+                        return null;
+                    }
 
-                var ack = LeaseReply(context, DhcpMessageType.Ack, grant, boot, serverId, inform: true);
-                LogInformed(context, ack.Destination.Kind);
-                return ack;
-            }
+                    var ack = LeaseReply(context, DhcpMessageType.Ack, grant, boot, serverId, inform: true);
+                    LogInformed(context, ack.Destination.Kind);
+                    return ack;
+                }
 
             default:
                 LogIgnored(context, "a server message type from a client");
@@ -366,27 +366,27 @@ public sealed partial class DhcpHandler
             case BootKind.None:
                 return;
             case BootKind.TftpNbp:
-            {
-                var file = boot.Resource ?? "";
-                reply.ServerIPAddress = server;
-                SetBootFileField(reply, file);
-                items.Add(DhcpOptionCode.TftpServerName, Latin1(server.ToString()), essential: true);
-                items.Add(DhcpOptionCode.BootFileName, Latin1(file), essential: true);
-                items.Add(DhcpOptionCode.VendorSpecificInformation, PxeVendorSpecific(request, echoBootItem), essential: true);
-                vendorClass = PxeClientVendorClass;
-                break;
-            }
+                {
+                    var file = boot.Resource ?? "";
+                    reply.ServerIPAddress = server;
+                    SetBootFileField(reply, file);
+                    items.Add(DhcpOptionCode.TftpServerName, Latin1(server.ToString()), essential: true);
+                    items.Add(DhcpOptionCode.BootFileName, Latin1(file), essential: true);
+                    items.Add(DhcpOptionCode.VendorSpecificInformation, PxeVendorSpecific(request, echoBootItem), essential: true);
+                    vendorClass = PxeClientVendorClass;
+                    break;
+                }
 
             case BootKind.HttpNbp:
             case BootKind.IpxeScript:
-            {
-                var url = HttpBootUrl(server, boot.Resource ?? "");
-                reply.ServerIPAddress = server;
-                SetBootFileField(reply, url);
-                items.Add(DhcpOptionCode.BootFileName, Latin1(url), essential: true);
-                vendorClass = boot.Kind == BootKind.IpxeScript && proxy ? PxeClientVendorClass : null;
-                break;
-            }
+                {
+                    var url = HttpBootUrl(server, boot.Resource ?? "");
+                    reply.ServerIPAddress = server;
+                    SetBootFileField(reply, url);
+                    items.Add(DhcpOptionCode.BootFileName, Latin1(url), essential: true);
+                    vendorClass = boot.Kind == BootKind.IpxeScript && proxy ? PxeClientVendorClass : null;
+                    break;
+                }
         }
 
         if (boot.EchoHttpClientVendorClass)

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Net;
+using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -171,7 +172,17 @@ public sealed partial class DhcpServer : BackgroundService
     private bool TryOpen(Listener listener)
     {
         var name = listener.Options.Name;
-        var lookup = DhcpSockets.Find(name, listener.Options.Address);
+        InterfaceLookup lookup;
+        try
+        {
+            lookup = DhcpSockets.Find(name, listener.Options.Address);
+        }
+        catch (NetworkInformationException ex)
+        {
+            LogOpenFailed(name, listener.Port, SocketError.SocketError, ex.Message);
+            return false;
+        }
+
         if (!lookup.Exists)
         {
             LogInterfaceNotFound(name, listener.Port);

@@ -84,7 +84,9 @@ internal static class DhcpSockets
                 }
             }
 
-            index = properties.GetIPv4Properties()?.Index ?? 0;
+            index = properties.UnicastAddresses.Select(u => u.Address).FirstOrDefault(a => a.IsIPv6LinkLocal)?.ScopeId is { } scope
+                ? (int)scope
+                : properties.GetIPv4Properties()?.Index ?? 0;
         }
         catch (NetworkInformationException)
         {

@@ -80,7 +80,18 @@ internal sealed partial class RouterAdvertiser : IDisposable
                 return false;
             }
 
-            _index = ni.GetIPProperties().GetIPv6Properties()?.Index ?? 0;
+            // The scope of the link-local address is the interface index (read from getifaddrs, so right in any
+            // network namespace; the IPv6 properties read /sys, which shows the namespace sysfs was mounted in).
+            var properties = ni.GetIPProperties();
+            _index = properties.UnicastAddresses
+                .Select(u => u.Address)
+                .FirstOrDefault(a => a.IsIPv6LinkLocal)?.ScopeId is { } scope ? (int)scope : 0;
+            if (_index == 0)
+            {
+                LogRouterAdvertisementFailed(_interface, "the interface has no IPv6 link-local address (is IPv6 disabled on it?)");
+                return false;
+            }
+
             _message = BuildAdvertisement(ni.GetPhysicalAddress().GetAddressBytes());
             var socket = new Socket(AddressFamily.InterNetworkV6, SocketType.Raw, ProtocolType.IcmpV6);
             try
@@ -91,17 +102,15 @@ internal sealed partial class RouterAdvertiser : IDisposable
                 socket.SetSocketOption(SocketOptionLevel.IPv6, SocketOptionName.MulticastTimeToLive, 255);
                 socket.SetSocketOption(SocketOptionLevel.IPv6, SocketOptionName.IpTimeToLive, 255);
                 socket.SetSocketOption(SocketOptionLevel.IPv6, SocketOptionName.MulticastLoopback, false);
-                if (_index > 0)
-                {
-                    socket.SetSocketOption(SocketOptionLevel.IPv6, SocketOptionName.MulticastInterface, _index);
-                    socket.SetSocketOption(SocketOptionLevel.IPv6, SocketOptionName.AddMembership, new IPv6MulticastOption(AllRouters, _index));
-                }
+                socket.SetSocketOption(SocketOptionLevel.IPv6, SocketOptionName.MulticastInterface, _index);
+                socket.SetSocketOption(SocketOptionLevel.IPv6, SocketOptionName.AddMembership, new IPv6MulticastOption(AllRouters, _index));
 
                 // Only router solicitations reach the socket (a set bit blocks that ICMPv6 type).
                 var filter = new byte[32];
                 Array.Fill(filter, (byte)0xFF);
                 filter[RouterSolicitation >> 3] &= unchecked((byte)~(1 << (RouterSolicitation & 7)));
                 socket.SetRawSocketOption(IcmpV6Level, Icmp6Filter, filter);
+                socket.Bind(new IPEndPoint(IPAddress.IPv6Any, 0));
             }
             catch
             {
@@ -120,15 +129,22 @@ internal sealed partial class RouterAdvertiser : IDisposable
         }
     }
 
+    /// <summary>
+    /// Advertises until stopped. When the socket could not be opened at start (interface missing, no link-local
+    /// address yet), retries with back-off, in the network namespace of the thread pool.
+    /// </summary>
     public async Task RunAsync(CancellationToken ct)
     {
-        if (_socket is null)
-        {
-            return;
-        }
-
         try
         {
+            var backOff = TimeSpan.FromSeconds(1);
+            while (_socket is null)
+            {
+                await Task.Delay(backOff, _time, ct);
+                backOff = TimeSpan.FromTicks(Math.Min(backOff.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+                TryOpen();
+            }
+
             await Task.WhenAll(AdvertiseAsync(ct), AnswerSolicitationsAsync(ct));
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -136,6 +152,12 @@ internal sealed partial class RouterAdvertiser : IDisposable
         }
         catch (ObjectDisposedException) when (ct.IsCancellationRequested)
         {
+        }
+#pragma warning disable CA1031 // optional feature: its failure must not stop DHCP
+        catch (Exception ex) when (!ct.IsCancellationRequested)
+#pragma warning restore CA1031
+        {
+            LogRouterAdvertisementFailed(_interface, "stopped: " + ex.Message);
         }
     }
 
