@@ -2,8 +2,9 @@
 # Runs the whole test suite: installs what the tests need on a fresh Debian 12 machine (idempotent),
 # checks formatting, builds with warnings as errors, runs every test project, and prints one summary line.
 source "$(dirname "$0")/lib.sh"
-# etcd-server: real etcd for inventory and API tests. procps: kill(1) for the process tests.
-apt_install etcd-server procps ca-certificates
+# etcd-server: real etcd for inventory and API tests; procps: kill(1) for the process tests; curl, atftp: TFTP
+# clients; iproute2, busybox-static, isc-dhcp-client: DHCP clients in network namespaces.
+apt_install etcd-server procps ca-certificates curl atftp iproute2 busybox-static isc-dhcp-client
 need_dotnet
 cd "$REPO"
 echo "==> restore"

@@ -38,7 +38,7 @@ internal sealed class BootServerProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { dll, "--data-dir", dataDir, "--http-url", url, "--etcd-endpoints", etcdEndpoint, "--etcd-prefix", prefix })
+        foreach (var a in new[] { dll, "--data-dir", dataDir, "--http-url", url, "--etcd-endpoints", etcdEndpoint, "--etcd-prefix", prefix, "--tftp-port", "0" })
         {
             psi.ArgumentList.Add(a);
         }

@@ -44,6 +44,7 @@ public static class BootServerHostingExtensions
         services.AddHostedService(sp => sp.GetRequiredService<InventoryBootstrapper>());
 
         services.AddSingleton<Boot.IpxeScripts>();
+        Network.BootProtocols.Register(services);
         services.AddAuthentication(BearerTokenHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
         services.AddAuthorizationBuilder()

@@ -2,7 +2,7 @@ namespace NekkoMetal.BootServer;
 
 /// <summary>
 /// Log event ids of the boot server, one range per area: 2000–2099 host and embedded etcd, 2100–2199 bootstrap,
-/// 2200–2299 admin API and auth. (The Inventory library uses 1000–1999.)
+/// 2200–2299 admin API and auth, 2300–2399 boot protocols. (The Inventory library uses 1000–1999.)
 /// </summary>
 internal static class EventIds
 {
@@ -19,4 +19,5 @@ internal static class EventIds
     public const int AdminTokenElsewhere = 2102;
     public const int BootstrapDone = 2103;
     public const int ApiServerError = 2200;
+    public const int TftpOff = 2300;
 }

@@ -21,6 +21,7 @@ public sealed class BootServerApp : WebApplicationFactory<Program>
             ["etcdEndpoints"] = etcdEndpoint,
             ["etcdPrefix"] = prefix,
             ["dataDir"] = DataDir,
+            ["tftpPort"] = "0", // many in-process servers at once: no TFTP on a fixed port
         };
         foreach (var (k, v) in extra ?? new Dictionary<string, string?>())
         {

@@ -34,6 +34,7 @@ public sealed class BootServerProcessTests : IDisposable
             "--data-dir", _dataDir, "--http-url", Url,
             "--embedded-etcd-client-port", _clientPort.ToString(CultureInfo.InvariantCulture),
             "--embedded-etcd-peer-port", _peerPort.ToString(CultureInfo.InvariantCulture),
+            "--tftp-port", "0",
         })
         {
             psi.ArgumentList.Add(a);

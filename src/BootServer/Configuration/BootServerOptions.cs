@@ -32,6 +32,31 @@ public sealed class BootServerOptions
     /// <summary>Directory of iPXE binaries served over HTTP and TFTP (Debian's ipxe package).</summary>
     public string IpxeDir { get; set; } = "/usr/lib/ipxe";
 
+    /// <summary>
+    /// DHCP interfaces as <c>name=mode</c> pairs, comma-separated, mode <c>authoritative</c> or <c>proxy</c>
+    /// (e.g. <c>br0=authoritative</c>). Empty (the default): no DHCP at all.
+    /// </summary>
+    public string DhcpInterfaces { get; set; } = "";
+
+    /// <summary>Send IPv6 router advertisements (router lifetime 0) on the DHCP interfaces, so iPXE does not wait for them.</summary>
+    public bool DhcpRouterAdvertisements { get; set; }
+
+    /// <summary>
+    /// Hand every iPXE client our own iPXE binary over TFTP once before its script (per MAC, for 5 minutes), even when its
+    /// NIC ROM is iPXE already: for ROMs too old for our scripts, and to exercise the legacy TFTP chain.
+    /// </summary>
+    public bool DhcpChainIpxe { get; set; }
+
+    /// <summary>UDP port of the TFTP server; 0 turns TFTP off.</summary>
+    public int TftpPort { get; set; } = 69;
+
+    public string TftpAddress { get; set; } = "0.0.0.0";
+
+    /// <summary>TFTP root (the iPXE binaries); default the iPXE directory.</summary>
+    public string TftpRoot { get; set; } = "";
+
+    public string EffectiveTftpRoot => TftpRoot.Length > 0 ? TftpRoot : IpxeDir;
+
     public string EffectiveDiscoveryDir => DiscoveryDir.Length > 0 ? DiscoveryDir : Path.Combine(DataDir, "discovery");
 
     public IReadOnlyList<string> EndpointList =>

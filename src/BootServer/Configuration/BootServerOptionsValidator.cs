@@ -61,6 +61,26 @@ public sealed class BootServerOptionsValidator : IValidateOptions<BootServerOpti
             errors.Add("maxRequestBodyBytes (--max-request-body-bytes) must be between 1024 and 1073741824");
         }
 
+        foreach (var item in options.DhcpInterfaces.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var parts = item.Split('=', 2);
+            if (parts[0].Length is 0 or > 15 || parts[0].Any(c => !char.IsAsciiLetterOrDigit(c) && c is not ('-' or '_' or '.' or '@')) ||
+                (parts.Length == 2 && parts[1] is not ("authoritative" or "proxy")))
+            {
+                errors.Add($"dhcpInterfaces (--dhcp-interfaces): '{item}' is not 'interface=authoritative' or 'interface=proxy'");
+            }
+        }
+
+        if (options.TftpPort is < 0 or > 65535)
+        {
+            errors.Add("tftpPort (--tftp-port) must be between 0 (off) and 65535");
+        }
+
+        if (!System.Net.IPAddress.TryParse(options.TftpAddress, out _))
+        {
+            errors.Add($"tftpAddress (--tftp-address) must be an IP address, got '{options.TftpAddress}'");
+        }
+
         if (options.DiscoveryTokenMinutes is < 1 or > 1440)
         {
             errors.Add("discoveryTokenMinutes (--discovery-token-minutes) must be between 1 and 1440");

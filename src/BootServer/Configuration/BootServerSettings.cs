@@ -26,6 +26,12 @@ public static class BootServerSettings
         new("discoveryKernelArgs", "--discovery-kernel-args", "NEKKO_DISCOVERY_KERNEL_ARGS", "kernel command line of the discovery image (default 'console=tty0 console=ttyS0 panic=-1 cryptomgr.notests quiet')"),
         new("discoveryTokenMinutes", "--discovery-token-minutes", "NEKKO_DISCOVERY_TOKEN_MINUTES", "lifetime of a discovery bootstrap token (default 30)"),
         new("ipxeDir", "--ipxe-dir", "NEKKO_IPXE_DIR", "directory of iPXE binaries: ipxe.efi, undionly.kpxe, ipxe.pxe (default /usr/lib/ipxe, Debian's ipxe package)"),
+        new("dhcpInterfaces", "--dhcp-interfaces", "NEKKO_DHCP_INTERFACES", "DHCP on these interfaces, e.g. 'br0=authoritative' or 'eth0=proxy' (comma-separated); empty = no DHCP (default)"),
+        new("dhcpRouterAdvertisements", "--dhcp-router-advertisements", "NEKKO_DHCP_ROUTER_ADVERTISEMENTS", "send IPv6 router advertisements (lifetime 0) on the DHCP interfaces so iPXE does not wait 13-16 s (default false)"),
+        new("dhcpChainIpxe", "--dhcp-chain-ipxe", "NEKKO_DHCP_CHAIN_IPXE", "give iPXE ROMs our iPXE binary over TFTP once before their script (default false)"),
+        new("tftpPort", "--tftp-port", "NEKKO_TFTP_PORT", "UDP port of the read-only TFTP server; 0 = off (default 69)"),
+        new("tftpAddress", "--tftp-address", "NEKKO_TFTP_ADDRESS", "address the TFTP server binds (default 0.0.0.0)"),
+        new("tftpRoot", "--tftp-root", "NEKKO_TFTP_ROOT", "directory served over TFTP (default: the iPXE directory)"),
         new("maxRequestBodyBytes", "--max-request-body-bytes", "NEKKO_MAX_REQUEST_BODY_BYTES", "largest accepted API request body (default 4194304)"),
     ];
 
