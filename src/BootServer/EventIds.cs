@@ -20,4 +20,5 @@ internal static class EventIds
     public const int BootstrapDone = 2103;
     public const int ApiServerError = 2200;
     public const int TftpOff = 2300;
+    public const int BootFiles = 2301;
 }

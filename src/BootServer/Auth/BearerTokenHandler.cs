@@ -33,7 +33,13 @@ public sealed class BearerTokenHandler(
             return Task.FromResult(AuthenticateResult.Fail("the Authorization header is not 'Bearer <token>'"));
         }
 
-        var token = tokens.Authenticate(header["Bearer ".Length..].Trim());
+        var secret = header["Bearer ".Length..].Trim();
+        if (secret.StartsWith("nekkoboot_", StringComparison.Ordinal))
+        {
+            return Task.FromResult(AuthenticateResult.NoResult()); // a bootstrap token: checked (and used up) by its own endpoint
+        }
+
+        var token = tokens.Authenticate(secret);
         if (token is null)
         {
             return Task.FromResult(AuthenticateResult.Fail("unknown or revoked token"));

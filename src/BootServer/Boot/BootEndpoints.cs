@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using NekkoMetal.BootServer.Configuration;
@@ -14,11 +13,8 @@ namespace NekkoMetal.BootServer.Boot;
 /// per-machine script, the discovery image and the iPXE binaries. Every file path is a fixed name or a name
 /// matched against a strict pattern inside one directory.
 /// </summary>
-public static partial class BootEndpoints
+public static class BootEndpoints
 {
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]*\.(efi|kpxe|pxe|lkrn|usb)$", RegexOptions.CultureInvariant)]
-    private static partial Regex IpxeBinaryName();
-
     public static IEndpointRouteBuilder MapBootEndpoints(this IEndpointRouteBuilder app)
     {
         var g = app.MapGroup("/boot").WithTags("Boot").AllowAnonymous();
@@ -115,8 +111,8 @@ public static partial class BootEndpoints
 
     private static PhysicalFileHttpResult IpxeBinary(string file, IOptions<BootServerOptions> options)
     {
-        var path = Path.Combine(options.Value.IpxeDir, file);
-        if (!IpxeBinaryName().IsMatch(file) || !File.Exists(path))
+        var path = Path.Combine(options.Value.EffectiveTftpRoot, file);
+        if (!IpxeBinaries.Name().IsMatch(file) || !File.Exists(path))
         {
             throw new NotFoundException("boot file", file);
         }

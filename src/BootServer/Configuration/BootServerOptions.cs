@@ -52,10 +52,13 @@ public sealed class BootServerOptions
 
     public string TftpAddress { get; set; } = "0.0.0.0";
 
-    /// <summary>TFTP root (the iPXE binaries); default the iPXE directory.</summary>
+    /// <summary>TFTP root; default DATA_DIR/tftp, which the boot server fills with copies of the iPXE binaries.</summary>
     public string TftpRoot { get; set; } = "";
 
-    public string EffectiveTftpRoot => TftpRoot.Length > 0 ? TftpRoot : IpxeDir;
+    public bool UsesOwnBootFiles => TftpRoot.Length == 0;
+
+    /// <summary>Where TFTP and HTTP take the iPXE binaries from.</summary>
+    public string EffectiveTftpRoot => TftpRoot.Length > 0 ? TftpRoot : Path.Combine(DataDir, "tftp");
 
     public string EffectiveDiscoveryDir => DiscoveryDir.Length > 0 ? DiscoveryDir : Path.Combine(DataDir, "discovery");
 

@@ -31,7 +31,7 @@ public static class BootServerSettings
         new("dhcpChainIpxe", "--dhcp-chain-ipxe", "NEKKO_DHCP_CHAIN_IPXE", "give iPXE ROMs our iPXE binary over TFTP once before their script (default false)"),
         new("tftpPort", "--tftp-port", "NEKKO_TFTP_PORT", "UDP port of the read-only TFTP server; 0 = off (default 69)"),
         new("tftpAddress", "--tftp-address", "NEKKO_TFTP_ADDRESS", "address the TFTP server binds (default 0.0.0.0)"),
-        new("tftpRoot", "--tftp-root", "NEKKO_TFTP_ROOT", "directory served over TFTP (default: the iPXE directory)"),
+        new("tftpRoot", "--tftp-root", "NEKKO_TFTP_ROOT", "directory served over TFTP and as /boot/{file} (default DATA_DIR/tftp, filled with copies of the iPXE binaries at start)"),
         new("maxRequestBodyBytes", "--max-request-body-bytes", "NEKKO_MAX_REQUEST_BODY_BYTES", "largest accepted API request body (default 4194304)"),
     ];
 

@@ -28,6 +28,12 @@ public sealed partial class BootProtocols(IServiceProvider services, IOptions<Bo
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var o = options.Value;
+        if (o.UsesOwnBootFiles)
+        {
+            var copied = Boot.IpxeBinaries.Sync(o.IpxeDir, o.EffectiveTftpRoot);
+            LogBootFiles(o.EffectiveTftpRoot, o.IpxeDir, copied.Count);
+        }
+
         if (o.TftpPort != 0)
         {
             var validation = new TftpServerOptionsValidator().Validate(null, services.GetRequiredService<IOptions<TftpServerOptions>>().Value);
@@ -111,6 +117,9 @@ public sealed partial class BootProtocols(IServiceProvider services, IOptions<Bo
         services.AddSingleton<BootProtocols>();
         services.AddHostedService(sp => sp.GetRequiredService<BootProtocols>());
     }
+
+    [LoggerMessage(EventIds.BootFiles, LogLevel.Information, "Boot files in {Root} (iPXE binaries from {Source}, {Copied} updated)")]
+    private partial void LogBootFiles(string root, string source, int copied);
 
     [LoggerMessage(EventIds.TftpOff, LogLevel.Information, "TFTP is off (--tftp-port 0)")]
     private partial void LogTftpOff();
