@@ -9,7 +9,11 @@ OUT="${1:?usage: build.sh OUT [generic|cloud]}"
 FLAVOUR="${2:-generic}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 case "$FLAVOUR" in generic) meta=linux-image-amd64 ;; cloud) meta=linux-image-cloud-amd64 ;; *) echo "flavour must be generic or cloud" >&2; exit 2 ;; esac
-pkg="$(apt-cache depends "$meta" | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')"
+pkg="$(apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')"
+if [ -z "$pkg" ]; then
+  apt-get update -qq >/dev/null 2>&1 || true
+  pkg="$(apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')"
+fi
 [ -n "$pkg" ] || { echo "cannot resolve $meta to a kernel package (apt-get update?)" >&2; exit 1; }
 kver="${pkg#linux-image-}"
 work="$(mktemp -d)"

@@ -3,8 +3,10 @@
 # checks formatting, builds with warnings as errors, runs every test project, and prints one summary line.
 source "$(dirname "$0")/lib.sh"
 # etcd-server: real etcd for inventory and API tests; procps: kill(1) for the process tests; curl, atftp: TFTP
-# clients; iproute2, busybox-static, isc-dhcp-client: DHCP clients in network namespaces.
-apt_install etcd-server procps ca-certificates curl atftp iproute2 busybox-static isc-dhcp-client
+# clients; iproute2, busybox-static, isc-dhcp-client: DHCP clients in network namespaces; qemu-system-x86,
+# ipxe-qemu, ipxe, ovmf: network-boot VMs (end-to-end); cpio, gzip: building the discovery image.
+apt_install etcd-server procps ca-certificates curl atftp iproute2 busybox-static isc-dhcp-client \
+  qemu-system-x86 ipxe-qemu ipxe ovmf cpio gzip
 need_dotnet
 cd "$REPO"
 echo "==> restore"
