@@ -19,6 +19,8 @@ public sealed class Lab : IAsyncDisposable
 
     public string Name { get; }
 
+    private readonly List<string> _peers = [];
+
     /// <summary>The first three octets, e.g. "10.214.7".</summary>
     public string SubnetPrefix { get; }
 
@@ -62,11 +64,36 @@ public sealed class Lab : IAsyncDisposable
     /// <summary>Runs a command inside the namespace and waits for it.</summary>
     public Task<string> Exec(params string[] args) => Run(["ip", "netns", "exec", Name, .. args]);
 
-    /// <summary>Starts a long-running process inside the namespace (output collected into <paramref name="log"/>).</summary>
-    public Process Start(StringBuilder log, IReadOnlyDictionary<string, string>? environment, params string[] args)
+    /// <summary>
+    /// Another host on the lab LAN (a home router, a second boot server): its own namespace named
+    /// <c>{Name}-{suffix}</c>, joined to the bridge by a veth whose end inside is <c>lan0</c> with
+    /// <c>{SubnetPrefix}.{hostOctet}/24</c>. Deleted with the lab.
+    /// </summary>
+    public async Task<string> AddHostAsync(string suffix, int hostOctet)
     {
+        var ns = $"{Name}-{suffix}";
+        var outside = $"v{suffix}{_peers.Count}";
+        await Run("ip", "netns", "add", ns);
+        _peers.Add(ns);
+        await Run("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up");
+        await Exec("ip", "link", "add", outside, "type", "veth", "peer", "name", "lan0", "netns", ns);
+        await Exec("ip", "link", "set", outside, "master", Bridge);
+        await Exec("ip", "link", "set", outside, "up");
+        await Run("ip", "netns", "exec", ns, "ip", "addr", "add", $"{SubnetPrefix}.{hostOctet}/24", "dev", "lan0");
+        await Run("ip", "netns", "exec", ns, "ip", "link", "set", "lan0", "up");
+        return ns;
+    }
+
+    /// <summary>Starts a long-running process inside the namespace (output collected into <paramref name="log"/>).</summary>
+    public Process Start(StringBuilder log, IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        StartIn(Name, log, environment, args);
+
+    /// <summary>Starts a long-running process in namespace <paramref name="ns"/> (the lab's or one of its hosts').</summary>
+    public static Process StartIn(string ns, StringBuilder log, IReadOnlyDictionary<string, string>? environment, params string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(log);
         var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "netns", "exec", Name }.Concat(args))
+        foreach (var a in new[] { "netns", "exec", ns }.Concat(args))
         {
             psi.ArgumentList.Add(a);
         }
@@ -106,12 +133,15 @@ public sealed class Lab : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        try
+        foreach (var ns in _peers.Append(Name))
         {
-            await Run("ip", "netns", "del", Name);
-        }
-        catch (InvalidOperationException)
-        {
+            try
+            {
+                await Run("ip", "netns", "del", ns);
+            }
+            catch (InvalidOperationException)
+            {
+            }
         }
     }
 }
