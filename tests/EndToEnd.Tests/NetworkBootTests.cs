@@ -17,11 +17,25 @@ public sealed class NetworkBootTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Paths))]
-    public async Task UnknownVm_NetworkBoots_IsDiscovered_AndListed(QemuVm.Firmware firmware)
+    public Task UnknownVm_NetworkBoots_IsDiscovered_AndListed(QemuVm.Firmware firmware) => BootAndDiscover(firmware);
+
+    /// <summary>
+    /// The legacy chain: the BIOS ROM is first given undionly.kpxe over our TFTP (what a plain PXE ROM gets), and the
+    /// iPXE that starts gets its script. Under qemu the ROM is iPXE already, so the boot server is told to chain.
+    /// </summary>
+    [Fact]
+    public async Task Bios_LegacyTftpChain_ThroughUndionly()
+    {
+        var console = await BootAndDiscover(QemuVm.Firmware.Bios, "--dhcp-chain-ipxe", "true");
+        Assert.Contains("undionly.kpxe", console);
+        Assert.Contains("UNDI", console); // the chained iPXE drives the NIC through the ROM's UNDI
+    }
+
+    private async Task<string> BootAndDiscover(QemuVm.Firmware firmware, params string[] serverArgs)
     {
         var discovery = await DiscoveryImage.GetAsync();
         await using var lab = await Lab.CreateAsync();
-        await using var server = await BootServerInLab.StartAsync(lab, discovery);
+        await using var server = await BootServerInLab.StartAsync(lab, discovery, serverArgs);
         var prefix = lab.SubnetPrefix;
         await server.ApiAsync("PUT", "/api/v1/ipam", $$"""
             {"subnets":[{"name":"lab","cidr":"{{lab.Cidr}}","rangeStart":"{{prefix}}.10","rangeEnd":"{{prefix}}.99",
@@ -32,7 +46,7 @@ public sealed class NetworkBootTests(ITestOutputHelper output)
         var mac = $"52:54:00:e2:{Random.Shared.Next(0, 255):x2}:{Random.Shared.Next(0, 255):x2}";
         await using var vm = QemuVm.Start(lab, "tap0", mac, serial, Guid.NewGuid(), firmware);
         var marker = await vm.WaitForAsync("NEKKO-DISCOVERED", BootTimeout);
-        output.WriteLine($"{firmware}: VM start → registered in {vm.Elapsed.TotalSeconds:0.0} s: {marker}");
+        output.WriteLine($"{firmware} {string.Join(' ', serverArgs)}: VM start → registered in {vm.Elapsed.TotalSeconds:0.0} s: {marker}");
 
         var machine = JsonDocument.Parse(await server.ApiAsync("GET", "/api/v1/machines/" + serial)).RootElement;
         Assert.Equal("uninitialized", machine.GetProperty("state").GetString());
@@ -70,5 +84,7 @@ public sealed class NetworkBootTests(ITestOutputHelper output)
         {
             Assert.Contains("NBP file downloaded successfully", vm.Console); // ipxe.efi came over our TFTP
         }
+
+        return vm.Console;
     }
 }

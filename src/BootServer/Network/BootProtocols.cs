@@ -92,6 +92,7 @@ public sealed partial class BootProtocols(IServiceProvider services, IOptions<Bo
         {
             Interfaces = interfaces,
             HttpBase = $"{url?.Scheme ?? "http"}://{{server}}:{port.ToString(CultureInfo.InvariantCulture)}",
+            ChainIpxe = o.DhcpChainIpxe,
         };
     }
 
@@ -103,7 +104,7 @@ public sealed partial class BootProtocols(IServiceProvider services, IOptions<Bo
         services.AddSingleton<DhcpMetrics>();
         services.AddSingleton(sp => new DhcpHandler(
             sp.GetRequiredService<IOptions<DhcpServerOptions>>(), sp.GetRequiredService<ILogger<DhcpHandler>>(),
-            sp.GetRequiredService<IDhcpLeaseStore>(), sp.GetRequiredService<IBootProgressSink>()));
+            sp.GetRequiredService<IDhcpLeaseStore>(), sp.GetRequiredService<IBootProgressSink>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<DhcpServer>();
 
         services.AddOptions<TftpServerOptions>().Configure<IOptions<BootServerOptions>>((t, b) =>

@@ -37,8 +37,12 @@ public sealed partial class DhcpHandler
     private readonly IDhcpLeaseStore? _store;
     private readonly IBootProgressSink _progress;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
 
-    public DhcpHandler(IOptions<DhcpServerOptions> options, ILogger<DhcpHandler> logger, IDhcpLeaseStore? store = null, IBootProgressSink? progress = null)
+    /// <summary>MACs that were handed our iPXE binary over TFTP, and when (only with <see cref="DhcpServerOptions.ChainIpxe"/>).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _chained = new(StringComparer.Ordinal);
+
+    public DhcpHandler(IOptions<DhcpServerOptions> options, ILogger<DhcpHandler> logger, IDhcpLeaseStore? store = null, IBootProgressSink? progress = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(logger);
@@ -47,6 +51,7 @@ public sealed partial class DhcpHandler
         _store = store;
         _progress = progress ?? NullBootProgressSink.Instance;
         _logger = logger;
+        _time = time ?? TimeProvider.System;
     }
 
     /// <summary>False when no <see cref="IDhcpLeaseStore"/> was given: only proxy interfaces can be served.</summary>
@@ -74,13 +79,55 @@ public sealed partial class DhcpHandler
             return default;
         }
 
-        var boot = _bootTable.Decide(request.Options);
+        var boot = ChainIfDue(request, _bootTable.Decide(request.Options));
         if (context.ReceivedOn == DhcpListenerKind.Proxy || context.Link.Mode == DhcpMode.Proxy)
         {
             return new ValueTask<DhcpReply?>(HandleProxy(context, type, boot));
         }
 
         return HandleAuthoritativeAsync(context, type, boot, ct);
+    }
+
+    /// <summary>
+    /// With <see cref="DhcpServerOptions.ChainIpxe"/>: an iPXE client (a NIC ROM, or a USB stick) that has not been given
+    /// our iPXE binary in the last <see cref="DhcpServerOptions.ChainIpxeWindow"/> gets the TFTP NBP a plain PXE client of
+    /// its architecture would get (undionly.kpxe, ipxe.efi); the iPXE that NBP starts asks again and gets its script.
+    /// No DHCP option tells a NIC ROM's iPXE from the chained one (PXE-VM.md), hence the per-MAC memory.
+    /// </summary>
+    private BootDecision ChainIfDue(DhcpMessage request, BootDecision boot)
+    {
+        if (!_options.ChainIpxe || boot.Kind != BootKind.IpxeScript || request.ClientMacAddress is not { } mac)
+        {
+            return boot;
+        }
+
+        var key = mac.ToString();
+        var now = _time.GetUtcNow();
+        if (_chained.TryGetValue(key, out var at) && now - at < _options.ChainIpxeWindow)
+        {
+            return boot;
+        }
+
+        var facts = BootClientFacts.FromOptions(request.Options) with { UserClasses = null, HasIpxeEncapsulatedOptions = false };
+        var nbp = _bootTable.Decide(facts with { VendorClass = facts.VendorClass ?? BootDecisionTable.PxeClientPrefix });
+        if (nbp.Kind != BootKind.TftpNbp)
+        {
+            return boot;
+        }
+
+        if (request.Options.MessageType == DhcpMessageType.Request)
+        {
+            _chained[key] = now; // the ACK carries the NBP: the next iPXE to ask from this MAC is ours
+            foreach (var (old, when) in _chained)
+            {
+                if (now - when > _options.ChainIpxeWindow)
+                {
+                    _chained.TryRemove(old, out _);
+                }
+            }
+        }
+
+        return nbp;
     }
 
     /// <summary>Replaces <c>{server}</c> in <paramref name="template"/> and drops a trailing slash.</summary>

@@ -67,6 +67,11 @@ public sealed record DhcpServerOptions
 
     /// <summary>Interval of unsolicited router advertisements on interfaces that send them (they also answer router solicitations).</summary>
     public TimeSpan RouterAdvertisementInterval { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Give iPXE clients our iPXE binary over TFTP once before their script (per MAC, within <see cref="ChainIpxeWindow"/>).</summary>
+    public bool ChainIpxe { get; init; }
+
+    public TimeSpan ChainIpxeWindow { get; init; } = TimeSpan.FromMinutes(5);
 }
 
 /// <summary>One interface the server answers on.</summary>

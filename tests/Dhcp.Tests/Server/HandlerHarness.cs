@@ -24,7 +24,7 @@ internal sealed class HandlerHarness
     {
         Options = options ?? new DhcpServerOptions { LeaseTime = TimeSpan.FromSeconds(600) };
         Store = new InMemoryLeaseStore(Time, Options, subnets.Length > 0 ? subnets : [Lab, Remote]);
-        Handler = new DhcpHandler(Microsoft.Extensions.Options.Options.Create(Options), Logs.CreateLogger<DhcpHandler>(), store ?? Store, Progress);
+        Handler = new DhcpHandler(Microsoft.Extensions.Options.Options.Create(Options), Logs.CreateLogger<DhcpHandler>(), store ?? Store, Progress, Time);
     }
 
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
