@@ -102,7 +102,7 @@ public sealed partial class DhcpLeaseRepository(InventoryContext ctx)
             }
 
             var candidate = Reserve(subnet, client, requested, now);
-            if (candidate is not { } address)
+            if (candidate is not var (address, observed))
             {
                 return DhcpLeaseAnswer.No(DhcpLeaseOutcome.NoAddress, $"the DHCP range of subnet '{subnet.Name}' is exhausted");
             }
@@ -119,7 +119,7 @@ public sealed partial class DhcpLeaseRepository(InventoryContext ctx)
                     HostName = hostName,
                     UpdatedAt = now,
                 };
-                if (await TryWriteAsync(lease, Cache.Lease(address), ct))
+                if (await TryWriteAsync(lease, observed, ct))
                 {
                     return new DhcpLeaseAnswer(DhcpLeaseOutcome.Granted, address, subnet, hostName, subnet.LeaseTime, null);
                 }
@@ -223,7 +223,7 @@ public sealed partial class DhcpLeaseRepository(InventoryContext ctx)
     /// The address to try: the one requested if it is in range and free, else the lowest free one; neither
     /// taken by a live lease, nor in flight in this process, nor seen taken in a race the cache has not caught up with.
     /// </summary>
-    private uint? Reserve(ResolvedSubnet subnet, string client, uint? requested, DateTimeOffset now)
+    private (uint Address, DhcpLease? Observed)? Reserve(ResolvedSubnet subnet, string client, uint? requested, DateTimeOffset now)
     {
         var cacheRevision = Cache.Revision;
         foreach (var (a, seenAt) in _seenTaken)
@@ -234,9 +234,13 @@ public sealed partial class DhcpLeaseRepository(InventoryContext ctx)
             }
         }
 
-        bool Free(uint a) =>
-            !_inFlight.Contains(a) && !_seenTaken.ContainsKey(a) && a != subnet.Gateway &&
-            (Cache.Lease(a) is not { } l || l.Client == client && l.State != DhcpLeaseState.Declined || l.IsFreeAt(now));
+        DhcpLease? seen = null;
+        bool Free(uint a)
+        {
+            seen = Cache.Lease(a); // one read: the CAS expects exactly what was judged free
+            return !_inFlight.Contains(a) && !_seenTaken.ContainsKey(a) && a != subnet.Gateway &&
+                (seen is not { } l || l.Client == client && l.State != DhcpLeaseState.Declined || l.IsFreeAt(now));
+        }
 
         lock (_inFlight)
         {
@@ -260,9 +264,10 @@ public sealed partial class DhcpLeaseRepository(InventoryContext ctx)
             if (pick is { } p)
             {
                 _inFlight.Add(p);
+                return (p, seen);
             }
 
-            return pick;
+            return null;
         }
     }
 

@@ -294,17 +294,25 @@ public sealed partial class InventoryCache : BackgroundService
         {
             if (key.StartsWith(keys.MachinesPrefix, StringComparison.Ordinal))
             {
+                // Replace in place: a reader must never see an existing machine missing while it is updated.
                 var serial = key[keys.MachinesPrefix.Length..];
-                if (state.Machines.TryRemove(serial, out var old))
+                if (deleted)
                 {
-                    state.Unindex(old);
+                    if (state.Machines.TryRemove(serial, out var gone))
+                    {
+                        state.Unindex(gone, except: null);
+                    }
                 }
-
-                if (!deleted)
+                else
                 {
                     var machine = InventoryJson.FromBytes<Machine>(kv.Value) with { Revision = kv.ModRevision };
-                    state.Machines[serial] = machine;
                     state.IndexMachine(machine);
+                    var had = state.Machines.TryGetValue(serial, out var old);
+                    state.Machines[serial] = machine;
+                    if (had)
+                    {
+                        state.Unindex(old!, except: machine);
+                    }
                 }
             }
             else if (key.StartsWith(keys.MacsPrefix, StringComparison.Ordinal))
@@ -335,21 +343,30 @@ public sealed partial class InventoryCache : BackgroundService
             }
             else if (key.StartsWith(keys.DhcpLeasesPrefix, StringComparison.Ordinal))
             {
+                // Replace in place: a live lease must never look absent (free) to an allocation while it is updated.
                 if (Ipv4.TryParse(key[keys.DhcpLeasesPrefix.Length..], out var address))
                 {
-                    if (state.Leases.TryRemove(address, out var old) && state.LeaseByClient.TryGetValue(old.Client, out var a) && a == address)
+                    Dhcp.DhcpLease? old;
+                    Dhcp.DhcpLease? lease = null;
+                    if (deleted)
                     {
-                        state.LeaseByClient.TryRemove(old.Client, out _);
+                        state.Leases.TryRemove(address, out old);
                     }
-
-                    if (!deleted)
+                    else
                     {
-                        var lease = InventoryJson.FromBytes<Dhcp.DhcpLease>(kv.Value) with { Revision = kv.ModRevision };
+                        lease = InventoryJson.FromBytes<Dhcp.DhcpLease>(kv.Value) with { Revision = kv.ModRevision };
+                        state.Leases.TryGetValue(address, out old);
                         state.Leases[address] = lease;
                         if (lease.State != Dhcp.DhcpLeaseState.Released)
                         {
                             state.LeaseByClient[lease.Client] = address;
                         }
+                    }
+
+                    // the previous holder's index entry goes once it no longer holds this address
+                    if (old is not null && (lease is null || lease.Client != old.Client || lease.State == Dhcp.DhcpLeaseState.Released))
+                    {
+                        state.LeaseByClient.TryRemove(new KeyValuePair<string, uint>(old.Client, address));
                     }
                 }
             }
@@ -460,9 +477,11 @@ public sealed partial class InventoryCache : BackgroundService
             }
         }
 
-        public void Unindex(Machine m)
+        /// <summary>Removes <paramref name="m"/> from the indexes it is in, except those <paramref name="except"/> is in too.</summary>
+        public void Unindex(Machine m, Machine? except)
         {
-            foreach (var k in IndexKeys(m))
+            var keep = except is null ? [] : IndexKeys(except).ToHashSet(StringComparer.Ordinal);
+            foreach (var k in IndexKeys(m).Where(k => !keep.Contains(k)))
             {
                 if (Index.TryGetValue(k, out var set))
                 {
