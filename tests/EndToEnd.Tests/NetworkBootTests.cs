@@ -83,6 +83,7 @@ public sealed class NetworkBootTests(ITestOutputHelper output)
         if (firmware == QemuVm.Firmware.UefiPxe)
         {
             Assert.Contains("NBP file downloaded successfully", vm.Console); // ipxe.efi came over our TFTP
+            Assert.True(stages.TryGetProperty("nbp", out _), $"boot progress lacks 'nbp': {stages}");
         }
 
         return vm.Console;

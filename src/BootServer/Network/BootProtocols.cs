@@ -114,6 +114,7 @@ public sealed partial class BootProtocols(IServiceProvider services, IOptions<Bo
             t.Root = b.Value.EffectiveTftpRoot;
         });
         services.AddSingleton<ITftpFileSource>(sp => new DirectoryFileSource(sp.GetRequiredService<IOptions<TftpServerOptions>>().Value.Root));
+        services.AddSingleton<ITftpTransferObserver, TftpBootProgress>();
         services.AddSingleton<TftpServer>();
         services.AddSingleton<BootProtocols>();
         services.AddHostedService(sp => sp.GetRequiredService<BootProtocols>());

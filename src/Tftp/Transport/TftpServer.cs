@@ -27,7 +27,8 @@ public sealed partial class TftpServer : BackgroundService
     private readonly ConcurrentDictionary<IPEndPoint, TransferSession> _transfers = new();
     private Socket? _socket;
 
-    public TftpServer(IOptions<TftpServerOptions> options, ITftpFileSource files, TimeProvider timeProvider, ILogger<TftpServer> logger, IMeterFactory meterFactory)
+    public TftpServer(IOptions<TftpServerOptions> options, ITftpFileSource files, TimeProvider timeProvider, ILogger<TftpServer> logger, IMeterFactory meterFactory,
+        ITftpTransferObserver? observer = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(files);
@@ -35,7 +36,7 @@ public sealed partial class TftpServer : BackgroundService
         ArgumentNullException.ThrowIfNull(logger);
         _options = options.Value;
         _logger = logger;
-        _services = new TransferServices(_options.Limits, files, timeProvider, logger, new TftpMetrics(meterFactory));
+        _services = new TransferServices(_options.Limits, files, timeProvider, logger, new TftpMetrics(meterFactory), observer);
     }
 
     /// <summary>The address and port the listener is bound to, once started (useful with port 0).</summary>
@@ -270,4 +271,11 @@ public sealed partial class TftpServer : BackgroundService
 }
 
 /// <summary>What every transfer of one server shares.</summary>
-internal sealed record TransferServices(TftpLimits Limits, ITftpFileSource Files, TimeProvider Time, ILogger Logger, TftpMetrics Metrics);
+internal sealed record TransferServices(TftpLimits Limits, ITftpFileSource Files, TimeProvider Time, ILogger Logger, TftpMetrics Metrics,
+    ITftpTransferObserver? Observer = null);
+
+/// <summary>Told when a file is found and about to be sent (the boot server records it as boot progress). Must not block or throw.</summary>
+public interface ITftpTransferObserver
+{
+    void TransferStarted(IPEndPoint client, string path);
+}

@@ -171,6 +171,7 @@ internal sealed class TransferSession
         }
 
         await using var file = lookup.File!;
+        _services.Observer?.TransferStarted(Client, _request.FileName);
         if (file.Length > _services.Limits.MaxFileSize)
         {
             TftpServer.Log.FileTooLarge(logger, Client, _logName, file.Length, _services.Limits.MaxFileSize);
