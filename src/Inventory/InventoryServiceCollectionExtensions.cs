@@ -28,6 +28,7 @@ public static class InventoryServiceCollectionExtensions
         services.AddSingleton<TokenRepository>();
         services.AddSingleton<SchemaInitializer>();
         services.AddSingleton<Boot.BootstrapTokenRepository>();
+        services.AddSingleton<Boot.PendingDiscoveryRepository>();
         services.AddSingleton<Dhcp.DhcpLeaseRepository>();
         services.AddSingleton<Boot.BootProgressRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<Boot.BootProgressRecorder>());

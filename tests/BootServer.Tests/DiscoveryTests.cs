@@ -101,6 +101,38 @@ public sealed partial class DiscoveryTests(EtcdFixture etcd) : IAsyncLifetime
         Assert.Equal(2, machine.GetProperty("hardware").GetProperty("memoryBytes").GetInt64());
     }
 
+    [Fact]
+    public async Task AutoAcceptOff_HoldsTheMachine_UntilAnAdminAccepts()
+    {
+        await using var app = new BootServerApp(etcd.Endpoint, EtcdFixture.NewPrefix(), new Dictionary<string, string?> { ["discoveryAutoAccept"] = "false" });
+        using var admin = app.Client(await app.AdminTokenAsync());
+        using var firmware = app.Client(null);
+        async Task<HttpResponseMessage> Report(string serial, string mac)
+        {
+            var script = await firmware.GetStringAsync($"/boot/ipxe?serial={serial}&mac={mac.Replace(':', '-')}");
+            return await firmware.SendAsync(DiscoveryTests.Report(TokenInScript().Match(script).Groups[1].Value,
+                $$"""{"serial":"{{serial}}","macs":["{{mac}}"]}"""));
+        }
+
+        Assert.Equal(HttpStatusCode.Accepted, (await Report("HOLD-1", "52:54:00:21:41:01")).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await Report("HOLD-2", "52:54:00:21:41:02")).StatusCode);
+        Assert.Equal(0, (await admin.GetFromJsonAsync<JsonElement>("/api/v1/machines")).GetArrayLength());
+        var pending = await admin.GetFromJsonAsync<JsonElement>("/api/v1/discovery/pending");
+        Assert.Equal(["HOLD-1", "HOLD-2"], pending.EnumerateArray().Select(p => p.GetProperty("serial").GetString()).Order());
+
+        var accepted = await admin.PostAsync("/api/v1/discovery/pending/HOLD-1/accept", null);
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync("/api/v1/discovery/pending/HOLD-2")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.PostAsync("/api/v1/discovery/pending/HOLD-2/accept", null)).StatusCode);
+
+        var machines = await admin.GetFromJsonAsync<JsonElement>("/api/v1/machines");
+        Assert.Equal("HOLD-1", Assert.Single(machines.EnumerateArray()).GetProperty("serial").GetString());
+        Assert.Equal(0, (await admin.GetFromJsonAsync<JsonElement>("/api/v1/discovery/pending")).GetArrayLength());
+
+        // once accepted it is known: its next network boot goes to its local disk, not to discovery
+        Assert.Contains("exit", await firmware.GetStringAsync("/boot/ipxe?serial=HOLD-1&mac=52-54-00-21-41-01"));
+    }
+
     [Theory]
     [InlineData("/boot/ipxe")]
     [InlineData("/boot/ipxe?serial=0123456789&uuid=00000000-0000-0000-0000-000000000000&mac=zz")]

@@ -26,6 +26,9 @@ public sealed class BootServerOptions
     /// <summary>Kernel command line of the discovery image (the boot server adds its URL and a bootstrap token).</summary>
     public string DiscoveryKernelArgs { get; set; } = "console=tty0 console=ttyS0 panic=-1 cryptomgr.notests quiet";
 
+    /// <summary>Register discovered machines at once (true) or hold them for an admin's approval (false).</summary>
+    public bool DiscoveryAutoAccept { get; set; } = true;
+
     /// <summary>Lifetime of the bootstrap token a discovery boot gets.</summary>
     public double DiscoveryTokenMinutes { get; set; } = 30;
 

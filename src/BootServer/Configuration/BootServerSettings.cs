@@ -24,6 +24,7 @@ public static class BootServerSettings
         new("defaultSubnet", "--default-subnet", "NEKKO_DEFAULT_SUBNET", "IPAM subnet written on first start when etcd has none (default 10.69.0.0/24)"),
         new("discoveryDir", "--discovery-dir", "NEKKO_DISCOVERY_DIR", "directory with the discovery image: vmlinuz and initrd.img (default DATA_DIR/discovery; build it with scripts/build-discovery-image.sh)"),
         new("discoveryKernelArgs", "--discovery-kernel-args", "NEKKO_DISCOVERY_KERNEL_ARGS", "kernel command line of the discovery image (default 'console=tty0 console=ttyS0 panic=-1 cryptomgr.notests quiet')"),
+        new("discoveryAutoAccept", "--discovery-auto-accept", "NEKKO_DISCOVERY_AUTO_ACCEPT", "register discovered machines at once (true, default) or hold them for approval: /api/v1/discovery/pending (false)"),
         new("discoveryTokenMinutes", "--discovery-token-minutes", "NEKKO_DISCOVERY_TOKEN_MINUTES", "lifetime of a discovery bootstrap token (default 30)"),
         new("ipxeDir", "--ipxe-dir", "NEKKO_IPXE_DIR", "directory of iPXE binaries: ipxe.efi, undionly.kpxe, ipxe.pxe (default /usr/lib/ipxe, Debian's ipxe package)"),
         new("dhcpInterfaces", "--dhcp-interfaces", "NEKKO_DHCP_INTERFACES", "DHCP on these interfaces, e.g. 'br0=authoritative' or 'eth0=proxy' (comma-separated); empty = no DHCP (default)"),
