@@ -7,7 +7,7 @@ namespace NekkoMetal.Dhcp.Transport;
 
 public sealed partial class DhcpServer
 {
-    [LoggerMessage(EventIds.DhcpOff, LogLevel.Information, "DHCP is off: no interface is named in Dhcp:Interfaces. (A DHCP server on the wrong LAN does real harm: name the provisioning interface and its mode, Proxy or Authoritative, to turn it on.)")]
+    [LoggerMessage(EventIds.DhcpOff, LogLevel.Information, "DHCP is off: no interface is named (nekko-bootserver: --dhcp-interfaces IFACE=proxy or IFACE=authoritative). A DHCP server on the wrong LAN does real harm: name the provisioning interface and its mode to turn it on.")]
     private partial void LogDhcpOff();
 
     [LoggerMessage(EventIds.Serving, LogLevel.Information, "DHCP on {Interface} ({Address}) in {Mode} mode, port {Ports}: {What}")]
