@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
+using NekkoMetal.TestKit;
 
 namespace NekkoMetal.Dhcp.Tests.Transport;
 
@@ -15,7 +16,6 @@ internal sealed class TestNetwork : IDisposable
 {
     public const string ServerInterface = "srv0";
     public const string ClientInterface = "cli0";
-    private const int CloneNewNet = 0x40000000;
 
     private TestNetwork(string id, string subnet)
     {
@@ -190,36 +190,7 @@ internal sealed class TestNetwork : IDisposable
         }
     }
 
-    private static T InNamespace<T>(string name, Func<T> action)
-    {
-        T result = default!;
-        Exception? error = null;
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                using var handle = File.OpenHandle("/run/netns/" + name);
-                if (setns((int)handle.DangerousGetHandle(), CloneNewNet) != 0)
-                {
-                    throw new InvalidOperationException($"setns({name}) failed: errno {Marshal.GetLastPInvokeError()}");
-                }
-
-                result = action();
-            }
-            catch (Exception ex)
-            {
-                error = ex;
-            }
-        });
-        thread.Start();
-        thread.Join();
-        if (error is not null)
-        {
-            throw new InvalidOperationException($"failed inside namespace {name}", error);
-        }
-
-        return result;
-    }
+    private static T InNamespace<T>(string name, Func<T> action) => NetworkNamespaces.Run(name, action);
 
     internal sealed record ProcessResult(int ExitCode, string Output);
 
@@ -278,8 +249,6 @@ internal sealed class TestNetwork : IDisposable
         _ => binary,
     };
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int setns(int fd, int nstype);
 
     /// <summary>Sends a signal to a process this test started (by its id).</summary>
     public static void Signal(Process process, int signal)

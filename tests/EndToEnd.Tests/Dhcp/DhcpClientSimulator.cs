@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Threading.Channels;
 using NekkoMetal.Dhcp.Protocol;
+using NekkoMetal.TestKit;
 
 namespace NekkoMetal.EndToEnd.Tests.Dhcp;
 

@@ -1,13 +1,13 @@
 using System.Runtime.InteropServices;
 
-namespace NekkoMetal.EndToEnd.Tests.Dhcp;
+namespace NekkoMetal.TestKit;
 
 /// <summary>
 /// Runs in-process code inside a network namespace: on a new thread that called setns(2), so the test process
 /// itself never changes namespace. Sockets keep the namespace they were created in, whichever thread uses them
-/// later (the pattern of <c>tests/Dhcp.Tests/Transport/TestNetwork.cs</c>).
+/// later.
 /// </summary>
-internal static class NetworkNamespaces
+public static class NetworkNamespaces
 {
     private const int CloneNewNet = 0x40000000;
 
