@@ -22,6 +22,7 @@ internal static class NekkoctlCommand
         root.Subcommands.Add(IpamCommands.Create(runner));
         root.Subcommands.Add(AuditCommand.Create(runner));
         root.Subcommands.Add(TokensCommands.Create(runner));
+        root.Subcommands.Add(DiscoveryCommands.Create(runner));
         return root;
     }
 }
