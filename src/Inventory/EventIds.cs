@@ -2,7 +2,7 @@ namespace NekkoMetal.Inventory;
 
 /// <summary>
 /// Log event ids of the Inventory library, one range per area:
-/// 1000–1099 cache and watch, 1100–1199 machines, 1200–1299 IPAM, 1300–1399 tokens and schema, 1400–1499 boot and discovery.
+/// 1000–1099 cache and watch, 1100–1199 machines, 1200–1299 IPAM and DHCP leases, 1300–1399 tokens and schema, 1400–1499 boot and discovery.
 /// The boot server uses 2000 and up.
 /// </summary>
 internal static class EventIds
@@ -16,8 +16,21 @@ internal static class EventIds
     public const int CasRetry = 1101;
     public const int MachineStateChanged = 1102;
     public const int IpamUpdated = 1200;
+    public const int DhcpBlockClaimed = 1250;
+    public const int DhcpBlocksLost = 1251;
+    public const int DhcpKeepAliveFailed = 1252;
+    public const int DhcpBlockClaimFailed = 1253;
     public const int SchemaCreated = 1300;
     public const int TokenCreated = 1301;
     public const int ProgressFlushFailed = 1400;
     public const int DiscoveryRegistered = 1401;
+    // 1500–1599: assets and the boot-server registry
+    public const int AssetStored = 1500;
+    public const int AssetDeleted = 1501;
+    public const int AssetCatalogLoaded = 1502;
+    public const int AssetWatchFailed = 1503;
+    public const int AssetBadValue = 1504;
+    public const int ServerRegistered = 1550;
+    public const int ServerLeaseLost = 1551;
+    public const int ServerRegistryFailed = 1552;
 }

@@ -79,8 +79,75 @@ public sealed class DhcpLeaseRepositoryTests(EtcdFixture etcd) : IAsyncLifetime
 
         await leases.ReleaseAsync("c1", offer.Address, default);
         Assert.Equal(DhcpLeaseState.Released, _inv.Cache.Lease(offer.Address)!.State);
-        var reuse = await leases.OfferAsync("c3", "52:54:00:40:01:03", Link, null, null, default);
-        Assert.Equal(offer.Address, reuse.Address);
+        var reuse = await leases.OfferAsync("c3", "52:54:00:40:01:03", Link, offer.Address, null, default);
+        Assert.Equal(offer.Address, reuse.Address); // released: free for whoever asks for it
+    }
+
+    [Fact]
+    public async Task Offers_AreHeldInMemory_AndNextFit_AndReleasedAddressesComeBackAfterARescan()
+    {
+        var leases = Leases(_inv);
+        var first = await leases.OfferAsync("n1", "52:54:00:40:05:01", Link, null, null, default);
+        var second = await leases.OfferAsync("n2", "52:54:00:40:05:02", Link, null, null, default);
+        Assert.Equal(first.Address + 1, second.Address);
+        Assert.Equal(0, _inv.Cache.LeaseCount); // an offer writes no lease
+
+        // the offer is held: another client asking for it gets another address, and a REQUEST for it is a NAK
+        var other = await leases.OfferAsync("n3", "52:54:00:40:05:03", Link, first.Address, null, default);
+        Assert.NotEqual(first.Address, other.Address);
+        Assert.Equal(DhcpLeaseOutcome.Nak, (await leases.RequestAsync("n3", "52:54:00:40:05:03", Link, first.Address, null, default)).Outcome);
+
+        // withdrawn (the client chose another server): free at once
+        leases.WithdrawOffer("n1");
+        Assert.Equal(DhcpLeaseOutcome.Granted, (await leases.RequestAsync("n3", "52:54:00:40:05:03", Link, first.Address, null, default)).Outcome);
+
+        // an offer not taken lapses after its hold
+        _time.Advance(DhcpLeaseRepository.OfferHold + TimeSpan.FromSeconds(1));
+        Assert.Equal(DhcpLeaseOutcome.Granted, (await leases.RequestAsync("n4", "52:54:00:40:05:04", Link, second.Address, null, default)).Outcome);
+    }
+
+    [Fact]
+    public async Task Blocks_AreClaimedInEtcd_WithALease_AndGivenBackOnDispose()
+    {
+        var leases = Leases(_inv);
+        await leases.OfferAsync("b1", "52:54:00:40:06:01", Link, null, null, default);
+        var claims = await _inv.Store.GetPrefixAsync(_inv.Store.Keys.DhcpBlocksPrefix, default);
+        var claim = Assert.Single(claims.Kvs);
+        Assert.Equal(_inv.Store.Keys.DhcpBlock("10.50.1.0", "10.50.1.63"), claim.Key.ToStringUtf8()); // 1,024 addresses: blocks of 64
+        Assert.NotEqual(0, claim.Lease);
+        Assert.Contains(leases.ServerId, claim.Value.ToStringUtf8(), StringComparison.Ordinal);
+
+        await leases.DisposeAsync();
+        Assert.Empty((await _inv.Store.GetPrefixAsync(_inv.Store.Keys.DhcpBlocksPrefix, default)).Kvs);
+    }
+
+    [Theory]
+    [InlineData(1u, 4u)]
+    [InlineData(100u, 4u)]
+    [InlineData(1024u, 64u)]
+    [InlineData(4096u, 256u)]
+    [InlineData(64000u, 256u)]
+    public void BlockSize_IsAboutASixteenthOfTheRange_Between4And256(uint range, uint expected) =>
+        Assert.Equal(expected, DhcpAddressBlocks.BlockSize(range));
+
+    [Fact]
+    public async Task GroupCommit_ManyConcurrentRequests_FewTransactions_EveryLeaseDurable()
+    {
+        var leases = Leases(_inv);
+        var before = leases.CommitTransactions;
+        var offers = await Task.WhenAll(Enumerable.Range(0, 300).Select(async i =>
+        {
+            var mac = $"52:54:00:42:{i / 256:x2}:{i % 256:x2}";
+            return (mac, offer: await leases.OfferAsync("mac:" + mac, mac, Link, null, null, default));
+        }));
+        var acks = await Task.WhenAll(offers.Select(o => leases.RequestAsync("mac:" + o.mac, o.mac, Link, o.offer.Address, null, default)));
+
+        Assert.All(acks, a => Assert.Equal(DhcpLeaseOutcome.Granted, a.Outcome));
+        Assert.Equal(300, acks.Select(a => a.Address).Distinct().Count());
+        var sent = leases.CommitTransactions - before;
+        Assert.InRange(sent, 3, 299); // grouped: at most 100 per transaction, and fewer transactions than leases
+        var stored = await _inv.Store.RangeAllAsync(_inv.Store.Keys.DhcpLeasesPrefix, 0, default);
+        Assert.Equal(300, stored.Kvs.Count(kv => kv.Value.ToStringUtf8().Contains("\"bound\"", StringComparison.Ordinal)));
     }
 
     [Fact]

@@ -64,6 +64,12 @@ public sealed class EtcdDhcpLeaseStore(DhcpLeaseRepository leases) : IDhcpLeaseS
         return Result(await leases.RequestAsync(ClientKey(request), Mac(request.Mac), ToUint(request.LinkAddress), ToUint(address), request.HostName, ct));
     }
 
+    public void WithdrawOffer(LeaseRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        leases.WithdrawOffer(ClientKey(request));
+    }
+
     public async ValueTask ReleaseAsync(LeaseRequest request, IPAddress address, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);

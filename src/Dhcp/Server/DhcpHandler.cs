@@ -292,7 +292,8 @@ public sealed partial class DhcpHandler
         {
             if (!IsOurs(request.Options.ServerIdentifier, context, serverId))
             {
-                // The client took another server's offer; ours lapses when its hold expires.
+                // The client took another server's offer: ours is free again.
+                store.WithdrawOffer(lease);
                 LogOtherServer(context, request.Options.ServerIdentifier?.ToString() ?? "malformed");
                 return null;
             }

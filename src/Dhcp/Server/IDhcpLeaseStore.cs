@@ -103,6 +103,12 @@ public interface IDhcpLeaseStore
     /// </summary>
     ValueTask<LeaseResult> RequestAsync(LeaseRequest request, IPAddress address, bool selecting, CancellationToken ct);
 
+    /// <summary>
+    /// The client chose another server's offer (a REQUEST whose option 54 names another server, RFC 2131 §4.3.2):
+    /// the address offered to it here is free again at once. Never blocks.
+    /// </summary>
+    void WithdrawOffer(LeaseRequest request);
+
     /// <summary>RELEASE (RFC 2131 §4.4.6): free <paramref name="address"/> if it is this client's lease; else nothing.</summary>
     ValueTask ReleaseAsync(LeaseRequest request, IPAddress address, CancellationToken ct);
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
-using Etcdserverpb;
+using Microsoft.Extensions.Logging;
 using NekkoMetal.Inventory.Ipam;
 using NekkoMetal.Inventory.Machines;
 using NekkoMetal.Inventory.Storage;
@@ -24,11 +24,24 @@ public sealed record DhcpLeaseAnswer(DhcpLeaseOutcome Outcome, uint Address, Res
 /// <summary>
 /// DHCP address allocation shared by every boot server through etcd, with RFC 2131 semantics. Machines in the
 /// inventory get their IPAM address (no etcd write: the address key already makes it theirs); machines not known
-/// yet get an address from the subnet's DHCP range, held in <c>dhcp/leases/{ip}</c> and written with
-/// create-if-absent or compare-on-revision, so two boot servers never lease one address to two clients. A lost
-/// race picks the next free address. Declined addresses are quarantined; no address is ever probed with a ping.
+/// yet get an address from the subnet's DHCP range.
 /// </summary>
-public sealed partial class DhcpLeaseRepository(InventoryContext ctx)
+/// <remarks>
+/// <list type="bullet">
+/// <item>Offers are held in memory only (an offer is not a commitment, RFC 2131 §4.3.1): no etcd write per DISCOVER.
+/// Each boot server makes its offers from blocks of the range it has claimed in etcd
+/// (<see cref="DhcpAddressBlocks"/>), so several servers on one segment do not offer one address twice; within
+/// its blocks a server allocates next-fit from a cursor, so an offer costs a few dictionary lookups, not a scan.</item>
+/// <item>A lease is bound by REQUEST with a compare-and-swap on <c>dhcp/leases/{ip}</c> (create-if-absent or
+/// compare on revision) through <see cref="DhcpLeaseCommitter"/>, which groups the writes of concurrent clients
+/// into one transaction; the ACK goes out only once the lease is committed in etcd. This CAS, not the blocks, is
+/// what guarantees that two clients never hold one address; a lost race is a NAK (the client starts again).</item>
+/// <item>REQUESTs decide on this server's watch-fed cache (no read from etcd); a stale cache shows up as a failed
+/// compare, whose failure branch brings the current lease to decide again.</item>
+/// <item>Declined addresses are quarantined; no address is ever probed with a ping.</item>
+/// </list>
+/// </remarks>
+public sealed partial class DhcpLeaseRepository : IAsyncDisposable
 {
     /// <summary>How long an offered address is held for the client that was offered it.</summary>
     public static readonly TimeSpan OfferHold = TimeSpan.FromSeconds(60);
@@ -36,15 +49,70 @@ public sealed partial class DhcpLeaseRepository(InventoryContext ctx)
     /// <summary>How long a declined address stays out of the pool.</summary>
     public static readonly TimeSpan Quarantine = TimeSpan.FromMinutes(10);
 
-    private readonly HashSet<uint> _inFlight = [];
+    /// <summary>How often exhausted blocks are searched again for addresses freed since (released or expired).</summary>
+    private static readonly TimeSpan RescanInterval = TimeSpan.FromSeconds(10);
+
+    private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(5);
+
+    private readonly InventoryContext _ctx;
+    private readonly DhcpLeaseCommitter _committer;
+    private readonly DhcpAddressBlocks _blocks;
+
+    /// <summary>Guards the holds and the pools.</summary>
+    private readonly Lock _gate = new();
+
+    /// <summary>Addresses this server holds for a client: offered, or being committed.</summary>
+    private readonly Dictionary<uint, Hold> _holds = [];
+
+    /// <summary>The address offered to each client (its entry in <see cref="_holds"/>).</summary>
+    private readonly Dictionary<string, uint> _offerOf = new(StringComparer.Ordinal);
+
+    private readonly Dictionary<ResolvedSubnet, Pool> _pools = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Addresses a failed compare showed taken, until the cache reaches that revision.</summary>
     private readonly ConcurrentDictionary<uint, long> _seenTaken = new();
+
+    private DateTimeOffset _nextSweep;
+    private int _disposed;
+
+    public DhcpLeaseRepository(InventoryContext ctx, ILogger<DhcpLeaseRepository> logger)
+    {
+        ArgumentNullException.ThrowIfNull(ctx);
+        _ctx = ctx;
+        _committer = new DhcpLeaseCommitter(ctx);
+        _blocks = new DhcpAddressBlocks(ctx, logger);
+        _blocks.ClaimsLost += () =>
+        {
+            lock (_gate)
+            {
+                _pools.Clear();
+            }
+        };
+    }
 
     [GeneratedRegex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", RegexOptions.CultureInvariant)]
     private static partial Regex HostLabel();
 
-    private InventoryCache Cache => ctx.Cache;
+    private InventoryCache Cache => _ctx.Cache;
 
-    public ResolvedSubnet? SubnetFor(uint linkAddress) => Cache.Subnets.FirstOrDefault(s => s.Contains(linkAddress));
+    /// <summary>Lease transactions sent to etcd so far (each carries up to <see cref="DhcpLeaseCommitter.MaxBatch"/> leases).</summary>
+    public long CommitTransactions => _committer.Transactions;
+
+    /// <summary>This boot server's identity in DHCP block claims.</summary>
+    public string ServerId => _blocks.ServerId;
+
+    public ResolvedSubnet? SubnetFor(uint linkAddress)
+    {
+        foreach (var s in Cache.Subnets)
+        {
+            if (s.Contains(linkAddress))
+            {
+                return s;
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>The inventory machine owning <paramref name="mac"/> whose IPAM address lies in <paramref name="subnet"/>.</summary>
     private (Machine Machine, uint Address)? Known(string mac, ResolvedSubnet subnet)
@@ -74,9 +142,13 @@ public sealed partial class DhcpLeaseRepository(InventoryContext ctx)
     private static DhcpLeaseAnswer Fixed((Machine Machine, uint Address) known, ResolvedSubnet subnet) =>
         new(DhcpLeaseOutcome.Granted, known.Address, subnet, HostNameOf(known.Machine), subnet.LeaseTime, null);
 
-    public async Task<DhcpLeaseAnswer> OfferAsync(string client, string mac, uint link, uint? requested, string? hostName, CancellationToken ct)
+    private static DhcpLeaseAnswer Granted(uint address, ResolvedSubnet subnet, string? hostName) =>
+        new(DhcpLeaseOutcome.Granted, address, subnet, hostName, subnet.LeaseTime, null);
+
+    /// <summary>DISCOVER: an address held for <paramref name="client"/> for <see cref="OfferHold"/>, in memory.</summary>
+    public async ValueTask<DhcpLeaseAnswer> OfferAsync(string client, string mac, uint link, uint? requested, string? hostName, CancellationToken ct)
     {
-        await ctx.EnsureReadyAsync(ct);
+        await _ctx.EnsureReadyAsync(ct);
         if (SubnetFor(link) is not { } subnet)
         {
             return DhcpLeaseAnswer.No(DhcpLeaseOutcome.NoAddress, $"no IPAM subnet contains {Ipv4.Format(link)}");
@@ -92,53 +164,206 @@ public sealed partial class DhcpLeaseRepository(InventoryContext ctx)
             return DhcpLeaseAnswer.No(DhcpLeaseOutcome.NoAddress, $"subnet '{subnet.Name}' has no DHCP range for machines not in the inventory");
         }
 
-        for (var attempt = 0; attempt <= ctx.Options.MaxCasRetries; attempt++)
+        for (var attempt = 0; attempt < 4; attempt++)
         {
-            var now = ctx.Time.GetUtcNow();
-            if (Cache.LeaseOf(client) is { } mine && subnet.InDhcpRange(mine) && Cache.Lease(mine) is { } held &&
-                held.Client == client && held.State is DhcpLeaseState.Bound or DhcpLeaseState.Offered && held.ExpiresAt > now + TimeSpan.FromSeconds(5))
+            var now = _ctx.Time.GetUtcNow();
+            lock (_gate)
             {
-                return new DhcpLeaseAnswer(DhcpLeaseOutcome.Granted, mine, subnet, hostName, subnet.LeaseTime, null); // already held: nothing to write
-            }
-
-            var candidate = Reserve(subnet, client, requested, now);
-            if (candidate is not var (address, observed))
-            {
-                return DhcpLeaseAnswer.No(DhcpLeaseOutcome.NoAddress, $"the DHCP range of subnet '{subnet.Name}' is exhausted");
-            }
-
-            try
-            {
-                var lease = new DhcpLease
+                if (TryOfferLocked(subnet, client, requested, now, blocksOnly: true) is { } address)
                 {
-                    Address = Ipv4.Format(address),
-                    Client = client,
-                    Mac = mac,
-                    State = DhcpLeaseState.Offered,
-                    ExpiresAt = now + OfferHold,
-                    HostName = hostName,
-                    UpdatedAt = now,
-                };
-                if (await TryWriteAsync(lease, observed, ct))
-                {
-                    return new DhcpLeaseAnswer(DhcpLeaseOutcome.Granted, address, subnet, hostName, subnet.LeaseTime, null);
+                    return Granted(address, subnet, hostName);
                 }
             }
-            finally
+
+            // None of this server's blocks has a free address: claim another block, then try again.
+            var claimed = await _blocks.ClaimAsync(
+                subnet,
+                usable: (first, last) => { lock (_gate) { return AnyFreeLocked(subnet, first, last, _ctx.Time.GetUtcNow()); } },
+                stillNeeded: () => { lock (_gate) { return !PoolOf(subnet).HasRoom; } },
+                ct);
+            if (claimed is not { } block)
             {
-                lock (_inFlight)
-                {
-                    _inFlight.Remove(address);
-                }
+                break;
+            }
+
+            lock (_gate)
+            {
+                PoolOf(subnet).Add(block.First, block.Last);
             }
         }
 
-        return DhcpLeaseAnswer.No(DhcpLeaseOutcome.NoAddress, "lost every race for a free address; the client will retry");
+        lock (_gate)
+        {
+            // Every block is claimed (or etcd refused a claim): any free address of the range. A clash with another
+            // server's offer ends in one client's NAK at REQUEST, never in a duplicate lease.
+            if (TryOfferLocked(subnet, client, requested, _ctx.Time.GetUtcNow(), blocksOnly: false) is { } address)
+            {
+                return Granted(address, subnet, hostName);
+            }
+        }
+
+        return DhcpLeaseAnswer.No(DhcpLeaseOutcome.NoAddress, $"the DHCP range of subnet '{subnet.Name}' is exhausted");
+    }
+
+    /// <summary>The client's current offer, its last lease, the requested address, or the next free one; held for it.</summary>
+    private uint? TryOfferLocked(ResolvedSubnet subnet, string client, uint? requested, DateTimeOffset now, bool blocksOnly)
+    {
+        SweepLocked(now);
+        uint? pick = null;
+        if (_offerOf.TryGetValue(client, out var offered) && subnet.InDhcpRange(offered) && FreeLocked(subnet, offered, client, now))
+        {
+            pick = offered; // a repeated DISCOVER gets the same address
+        }
+        else if (Cache.LeaseOf(client) is { } last && subnet.InDhcpRange(last) && FreeLocked(subnet, last, client, now))
+        {
+            pick = last; // RFC 2131 §4.3.1: the client's current or last address
+        }
+        else if (requested is { } r && subnet.InDhcpRange(r) && FreeLocked(subnet, r, client, now))
+        {
+            pick = r;
+        }
+        else
+        {
+            var pool = PoolOf(subnet);
+            pick = pool.Next(a => FreeLocked(subnet, a, client, now), now);
+            if (pick is null && !blocksOnly)
+            {
+                pick = pool.NextAnywhere(a => FreeLocked(subnet, a, client, now));
+            }
+        }
+
+        if (pick is { } p)
+        {
+            HoldLocked(client, p, now + OfferHold, offer: true);
+        }
+
+        return pick;
+    }
+
+    private Pool PoolOf(ResolvedSubnet subnet)
+    {
+        if (!_pools.TryGetValue(subnet, out var pool))
+        {
+            // A new IPAM config replaces the subnet objects: forget pools of subnets that are gone.
+            foreach (var old in _pools.Keys.Where(s => !Cache.Subnets.Contains(s)).ToList())
+            {
+                _pools.Remove(old);
+            }
+
+            _pools[subnet] = pool = new Pool(subnet);
+        }
+
+        return pool;
+    }
+
+    private bool AnyFreeLocked(ResolvedSubnet subnet, uint first, uint last, DateTimeOffset now)
+    {
+        for (var a = first; a <= last && a >= first; a++)
+        {
+            if (FreeLocked(subnet, a, client: null, now))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="a"/> may be offered to <paramref name="client"/>: not the gateway, not held by this
+    /// server for another client, not seen taken in a lost race, and its lease (if any) free or the client's own.
+    /// </summary>
+    private bool FreeLocked(ResolvedSubnet subnet, uint a, string? client, DateTimeOffset now)
+    {
+        if (a == subnet.Gateway || (_holds.TryGetValue(a, out var hold) && hold.Client != client && hold.ExpiresAt > now))
+        {
+            return false;
+        }
+
+        if (_seenTaken.TryGetValue(a, out var seenAt))
+        {
+            if (seenAt > Cache.Revision)
+            {
+                return false;
+            }
+
+            _seenTaken.TryRemove(a, out _);
+        }
+
+        return Cache.Lease(a) is not { } l || (l.Client == client && l.State != DhcpLeaseState.Declined) || l.IsFreeAt(now);
+    }
+
+    private void HoldLocked(string client, uint address, DateTimeOffset until, bool offer)
+    {
+        if (_offerOf.TryGetValue(client, out var previous) && previous != address &&
+            _holds.TryGetValue(previous, out var old) && old.Client == client)
+        {
+            _holds.Remove(previous);
+        }
+
+        _holds[address] = new Hold(client, until);
+        if (offer)
+        {
+            _offerOf[client] = address;
+        }
+    }
+
+    private void ReleaseHoldLocked(string client, uint address)
+    {
+        if (_holds.TryGetValue(address, out var hold) && hold.Client == client)
+        {
+            _holds.Remove(address);
+        }
+
+        if (_offerOf.TryGetValue(client, out var offered) && offered == address)
+        {
+            _offerOf.Remove(client);
+        }
+    }
+
+    private void SweepLocked(DateTimeOffset now)
+    {
+        if (now < _nextSweep)
+        {
+            return;
+        }
+
+        _nextSweep = now + SweepInterval;
+        List<uint>? expired = null;
+        foreach (var (address, hold) in _holds)
+        {
+            if (hold.ExpiresAt <= now)
+            {
+                (expired ??= []).Add(address);
+            }
+        }
+
+        foreach (var address in expired ?? [])
+        {
+            var client = _holds[address].Client;
+            _holds.Remove(address);
+            if (_offerOf.TryGetValue(client, out var offered) && offered == address)
+            {
+                _offerOf.Remove(client);
+            }
+        }
+    }
+
+    /// <summary>The client took another server's offer (REQUEST naming another server, RFC 2131 §4.3.2): free ours now.</summary>
+    public void WithdrawOffer(string client)
+    {
+        lock (_gate)
+        {
+            if (_offerOf.TryGetValue(client, out var address))
+            {
+                ReleaseHoldLocked(client, address);
+            }
+        }
     }
 
     public async Task<DhcpLeaseAnswer> RequestAsync(string client, string mac, uint link, uint address, string? hostName, CancellationToken ct)
     {
-        await ctx.EnsureReadyAsync(ct);
+        await _ctx.EnsureReadyAsync(ct);
         if (SubnetFor(link) is not { } subnet || !subnet.Contains(address))
         {
             return DhcpLeaseAnswer.No(DhcpLeaseOutcome.Nak, "the requested address is not on this network");
@@ -156,10 +381,10 @@ public sealed partial class DhcpLeaseRepository(InventoryContext ctx)
             return DhcpLeaseAnswer.No(DhcpLeaseOutcome.Nak, "the requested address is not in the DHCP range");
         }
 
-        for (var attempt = 0; attempt <= ctx.Options.MaxCasRetries; attempt++)
+        var current = Cache.Lease(address);
+        for (var attempt = 0; attempt <= _ctx.Options.MaxCasRetries; attempt++)
         {
-            var now = ctx.Time.GetUtcNow();
-            var current = await ReadAsync(address, ct);
+            var now = _ctx.Time.GetUtcNow();
             if (current is not null && current.Client != client && !current.IsFreeAt(now))
             {
                 return DhcpLeaseAnswer.No(DhcpLeaseOutcome.Nak, "the requested address is leased to another client");
@@ -168,6 +393,16 @@ public sealed partial class DhcpLeaseRepository(InventoryContext ctx)
             if (current is { State: DhcpLeaseState.Declined } && !current.IsFreeAt(now))
             {
                 return DhcpLeaseAnswer.No(DhcpLeaseOutcome.Nak, "the requested address is quarantined after a decline");
+            }
+
+            lock (_gate)
+            {
+                if (_holds.TryGetValue(address, out var hold) && hold.Client != client && hold.ExpiresAt > now)
+                {
+                    return DhcpLeaseAnswer.No(DhcpLeaseOutcome.Nak, "the requested address is offered to another client");
+                }
+
+                HoldLocked(client, address, now + OfferHold, offer: false); // nobody else is offered it while it commits
             }
 
             var lease = new DhcpLease
@@ -180,9 +415,28 @@ public sealed partial class DhcpLeaseRepository(InventoryContext ctx)
                 HostName = hostName ?? current?.HostName,
                 UpdatedAt = now,
             };
-            if (await TryWriteAsync(lease, current, ct))
+            DhcpLeaseWriteResult result;
+            try
             {
-                return new DhcpLeaseAnswer(DhcpLeaseOutcome.Granted, address, subnet, lease.HostName, subnet.LeaseTime, null);
+                result = await _committer.WriteAsync(lease, current?.Revision ?? 0, ct);
+            }
+            finally
+            {
+                lock (_gate)
+                {
+                    ReleaseHoldLocked(client, address); // committed: the cache shows the lease now; else: not held
+                }
+            }
+
+            if (result.Committed)
+            {
+                return Granted(address, subnet, lease.HostName);
+            }
+
+            current = result.Current;
+            if (current is not null)
+            {
+                _seenTaken[address] = current.Revision;
             }
         }
 
@@ -203,100 +457,141 @@ public sealed partial class DhcpLeaseRepository(InventoryContext ctx)
 
     private async Task ChangeOwnAsync(string client, uint address, Func<DhcpLease, DateTimeOffset, DhcpLease> change, CancellationToken ct)
     {
-        await ctx.EnsureReadyAsync(ct);
+        await _ctx.EnsureReadyAsync(ct);
+        lock (_gate)
+        {
+            ReleaseHoldLocked(client, address);
+        }
+
+        var current = Cache.Lease(address);
         for (var attempt = 0; attempt < 8; attempt++)
         {
-            var current = await ReadAsync(address, ct);
             if (current is null || current.Client != client)
             {
                 return; // not this client's lease: nothing to do (RFC 2131 §4.3.4/§4.3.3)
             }
 
-            if (await TryWriteAsync(change(current, ctx.Time.GetUtcNow()), current, ct))
+            var result = await _committer.WriteAsync(change(current, _ctx.Time.GetUtcNow()), current.Revision, ct);
+            if (result.Committed)
             {
                 return;
             }
+
+            current = result.Current;
         }
     }
 
-    /// <summary>
-    /// The address to try: the one requested if it is in range and free, else the lowest free one; neither
-    /// taken by a live lease, nor in flight in this process, nor seen taken in a race the cache has not caught up with.
-    /// </summary>
-    private (uint Address, DhcpLease? Observed)? Reserve(ResolvedSubnet subnet, string client, uint? requested, DateTimeOffset now)
+    public async ValueTask DisposeAsync()
     {
-        var cacheRevision = Cache.Revision;
-        foreach (var (a, seenAt) in _seenTaken)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
-            if (seenAt <= cacheRevision)
+            return;
+        }
+
+        await _committer.DisposeAsync();
+        await _blocks.DisposeAsync();
+    }
+
+    private readonly record struct Hold(string Client, DateTimeOffset ExpiresAt);
+
+    /// <summary>This server's blocks of one subnet's DHCP range and its cursors in them.</summary>
+    private sealed class Pool(ResolvedSubnet subnet)
+    {
+        private readonly List<Block> _blocks = [];
+        private int _cursor;
+        private uint _anywhere = subnet.DhcpStart ?? 0;
+        private DateTimeOffset _lastRescan = DateTimeOffset.MinValue;
+
+        /// <summary>Whether some block still has addresses not looked at since the last rescan.</summary>
+        public bool HasRoom => _blocks.Exists(b => !b.Full);
+
+        public void Add(uint first, uint last)
+        {
+            if (!_blocks.Exists(b => b.First == first))
             {
-                _seenTaken.TryRemove(a, out _);
+                _blocks.Add(new Block(first, last));
+                _blocks.Sort((x, y) => x.First.CompareTo(y.First));
             }
         }
 
-        DhcpLease? seen = null;
-        bool Free(uint a)
+        /// <summary>Next-fit over this server's blocks; exhausted blocks are searched again at most every <see cref="RescanInterval"/>.</summary>
+        public uint? Next(Func<uint, bool> free, DateTimeOffset now)
         {
-            seen = Cache.Lease(a); // one read: the CAS expects exactly what was judged free
-            return !_inFlight.Contains(a) && !_seenTaken.ContainsKey(a) && a != subnet.Gateway &&
-                (seen is not { } l || l.Client == client && l.State != DhcpLeaseState.Declined || l.IsFreeAt(now));
+            if (Scan(free) is { } a)
+            {
+                return a;
+            }
+
+            if (_blocks.Count == 0 || now - _lastRescan < RescanInterval)
+            {
+                return null;
+            }
+
+            _lastRescan = now;
+            foreach (var b in _blocks)
+            {
+                b.Next = b.First;
+                b.Full = false;
+            }
+
+            return Scan(free);
         }
 
-        lock (_inFlight)
+        private uint? Scan(Func<uint, bool> free)
         {
-            uint? pick = null;
-            if (requested is { } r && subnet.InDhcpRange(r) && Free(r))
+            for (var n = 0; n < _blocks.Count; n++)
             {
-                pick = r;
-            }
-            else
-            {
-                for (var a = subnet.DhcpStart!.Value; a <= subnet.DhcpEnd!.Value && a >= subnet.DhcpStart.Value; a++)
+                var i = (_cursor + n) % _blocks.Count;
+                var b = _blocks[i];
+                if (b.Full)
                 {
-                    if (Free(a))
+                    continue;
+                }
+
+                for (var a = b.Next; a <= b.Last && a >= b.First; a++)
+                {
+                    if (free(a))
                     {
-                        pick = a;
-                        break;
+                        b.Next = a + 1;
+                        b.Full = a == b.Last;
+                        _cursor = i;
+                        return a;
                     }
                 }
+
+                b.Full = true;
             }
 
-            if (pick is { } p)
+            return null;
+        }
+
+        /// <summary>Next-fit over the whole DHCP range, whoever claimed the block.</summary>
+        public uint? NextAnywhere(Func<uint, bool> free)
+        {
+            var start = subnet.DhcpStart!.Value;
+            var size = (ulong)subnet.DhcpEnd!.Value - start + 1;
+            for (ulong n = 0; n < size; n++)
             {
-                _inFlight.Add(p);
-                return (p, seen);
+                var a = (uint)(start + ((_anywhere - start + n) % size));
+                if (free(a))
+                {
+                    _anywhere = a + 1;
+                    return a;
+                }
             }
 
             return null;
         }
     }
 
-    /// <summary>Writes <paramref name="lease"/> if the key is still as <paramref name="expected"/> was (absent when null).</summary>
-    private async Task<bool> TryWriteAsync(DhcpLease lease, DhcpLease? expected, CancellationToken ct)
+    private sealed class Block(uint first, uint last)
     {
-        var key = ctx.Keys.DhcpLease(lease.Address);
-        var txn = new TxnRequest();
-        txn.Compare.Add(expected is null ? Txn.Absent(key) : Txn.ModRevisionIs(key, expected.Revision));
-        txn.Success.Add(Txn.Put(key, InventoryJson.ToBytes(lease with { Revision = 0 })));
-        txn.Failure.Add(Txn.Get(key));
-        var response = await ctx.Store.TxnAsync(txn, ct);
-        if (response.Succeeded)
-        {
-            await ctx.ReadBackAsync(response.Header.Revision, ct);
-            return true;
-        }
+        public uint First { get; } = first;
 
-        if (Ipv4.TryParse(lease.Address, out var a) && response.Responses[0].ResponseRange.Kvs is { Count: > 0 } kvs)
-        {
-            _seenTaken[a] = kvs[0].ModRevision;
-        }
+        public uint Last { get; } = last;
 
-        return false;
-    }
+        public uint Next { get; set; } = first;
 
-    private async Task<DhcpLease?> ReadAsync(uint address, CancellationToken ct)
-    {
-        var response = await ctx.Store.GetAsync(ctx.Keys.DhcpLease(Ipv4.Format(address)), ct);
-        return response.Kvs.Count == 0 ? null : InventoryJson.FromBytes<DhcpLease>(response.Kvs[0].Value) with { Revision = response.Kvs[0].ModRevision };
+        public bool Full { get; set; }
     }
 }

@@ -49,6 +49,14 @@ public sealed class EtcdKeys
 
     public string DhcpLease(string ipv4) => DhcpLeasesPrefix + ipv4;
 
+    /// <summary>
+    /// <c>dhcp/blocks/{first}-{last}</c>: JSON <see cref="Dhcp.DhcpAddressBlockClaim"/>, attached to the claiming boot
+    /// server's etcd lease: the part of a DHCP range from which only that server makes offers.
+    /// </summary>
+    public string DhcpBlocksPrefix => Prefix + "dhcp/blocks/";
+
+    public string DhcpBlock(string first, string last) => DhcpBlocksPrefix + first + "-" + last;
+
     /// <summary><c>progress/{mac}/{stage}</c>: "{time:O} {serial}" — when the machine with that MAC last reached a boot stage.</summary>
     public string ProgressPrefix => Prefix + "progress/";
 
@@ -56,6 +64,21 @@ public sealed class EtcdKeys
     public string TokensPrefix => Prefix + "tokens/";
 
     public string Token(string name) => TokensPrefix + name;
+
+    /// <summary><c>assets/{name}</c>: JSON <see cref="Assets.AssetInfo"/>, written once the content is complete and verified.</summary>
+    public string AssetsPrefix => Prefix + "assets/";
+
+    public string Asset(string name) => AssetsPrefix + name;
+
+    /// <summary><c>assets-on/{serverId}/{sha256}</c>: empty, with that server's lease: the server has that content on its disk.</summary>
+    public string AssetHoldersPrefix => Prefix + "assets-on/";
+
+    public string AssetHolder(string serverId, string sha256) => AssetHoldersPrefix + serverId + "/" + sha256;
+
+    /// <summary><c>servers/{id}</c>: JSON <see cref="Servers.BootServerRecord"/>, with the boot server's lease.</summary>
+    public string ServersPrefix => Prefix + "servers/";
+
+    public string Server(string id) => ServersPrefix + id;
 
     /// <summary><c>audit/{ticks:D19}-{id}</c>: JSON <see cref="Audit.AuditEntry"/>, ordered by time.</summary>
     public string AuditPrefix => Prefix + "audit/";

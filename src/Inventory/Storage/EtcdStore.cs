@@ -110,6 +110,19 @@ public sealed class EtcdStore : IDisposable
     public async Task<long> GrantLeaseAsync(long ttlSeconds, CancellationToken ct) =>
         (await Guard(() => _client.GetConnection().LeaseClient.LeaseGrantAsync(new LeaseGrantRequest { TTL = ttlSeconds }, Call(ct)).ResponseAsync)).ID;
 
+    /// <summary>Renews lease <paramref name="leaseId"/> once; returns its new TTL in seconds, 0 when it has expired (or never existed).</summary>
+    public Task<long> KeepAliveOnceAsync(long leaseId, CancellationToken ct) => Guard(async () =>
+    {
+        using var call = _client.GetConnection().LeaseClient.LeaseKeepAlive(Call(ct));
+        await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = leaseId }, ct);
+        await call.RequestStream.CompleteAsync();
+        return await call.ResponseStream.MoveNext(ct) ? call.ResponseStream.Current.TTL : 0;
+    });
+
+    /// <summary>Revokes lease <paramref name="leaseId"/>: every key attached to it is deleted at once.</summary>
+    public Task<LeaseRevokeResponse> RevokeLeaseAsync(long leaseId, CancellationToken ct) =>
+        Guard(() => _client.GetConnection().LeaseClient.LeaseRevokeAsync(new LeaseRevokeRequest { ID = leaseId }, Call(ct)).ResponseAsync);
+
     /// <summary>Asks one member for its status; used by the readiness probe.</summary>
     public Task<StatusResponse> StatusAsync(CancellationToken ct) =>
         Guard(() => _client.GetConnection().MaintenanceClient.StatusAsync(new StatusRequest(), Call(ct)).ResponseAsync);

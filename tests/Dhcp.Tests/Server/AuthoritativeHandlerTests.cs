@@ -180,14 +180,18 @@ public class AuthoritativeHandlerTests
     }
 
     [Fact]
-    public async Task Selecting_request_for_another_servers_offer_is_not_answered()
+    public async Task Selecting_request_for_another_servers_offer_is_not_answered_and_withdraws_ours()
     {
         var h = new HandlerHarness();
+        var offer = await h.SendAsync(HandlerHarness.Golden("udhcpc-discover.bin"));
+        Assert.NotNull(offer);
+        Assert.NotEmpty(h.Store.Leases);
         var request = HandlerHarness.Golden("udhcpc-request-selecting.bin");
         request.Options.ServerIdentifier = Ip("10.215.0.9");
 
         Assert.Null(await h.SendAsync(request));
-        Assert.Empty(h.Store.Leases);
+        Assert.Equal(1, h.Store.WithdrawnOffers);
+        Assert.Empty(h.Store.Leases); // our offer is free again at once, not after its hold
     }
 
     [Fact]

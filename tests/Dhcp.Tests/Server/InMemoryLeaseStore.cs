@@ -160,6 +160,21 @@ public sealed class InMemoryLeaseStore : IDhcpLeaseStore
         }
     }
 
+    public void WithdrawOffer(LeaseRequest request)
+    {
+        lock (_gate)
+        {
+            WithdrawnOffers++;
+            foreach (var (a, lease) in _leases.Where(l => l.Value.Client == ClientKey(request) && l.Value.State == LeaseState.Offered).ToList())
+            {
+                _leases.Remove(a);
+            }
+        }
+    }
+
+    /// <summary>How often <see cref="WithdrawOffer"/> was called.</summary>
+    public int WithdrawnOffers { get; private set; }
+
     public ValueTask ReleaseAsync(LeaseRequest request, IPAddress address, CancellationToken ct)
     {
         lock (_gate)

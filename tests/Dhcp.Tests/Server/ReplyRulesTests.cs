@@ -84,6 +84,10 @@ public class ReplyRulesTests
 
         public ValueTask<LeaseResult> RequestAsync(LeaseRequest request, IPAddress address, bool selecting, CancellationToken ct) => new(LeaseResult.Granted(Grant));
 
+        public void WithdrawOffer(LeaseRequest request)
+        {
+        }
+
         public ValueTask ReleaseAsync(LeaseRequest request, IPAddress address, CancellationToken ct) => default;
 
         public ValueTask DeclineAsync(LeaseRequest request, IPAddress address, CancellationToken ct) => default;

@@ -1,0 +1,233 @@
+using System.Threading.Channels;
+using Etcdserverpb;
+using NekkoMetal.Inventory.Storage;
+
+namespace NekkoMetal.Inventory.Dhcp;
+
+/// <summary>The outcome of one lease write: committed, or the key was not as expected (with what it holds now).</summary>
+/// <param name="Committed">True when the lease is durable in etcd and this server's cache has applied it.</param>
+/// <param name="Current">When not committed: the lease stored now (null when the key is absent).</param>
+internal readonly record struct DhcpLeaseWriteResult(bool Committed, DhcpLease? Current);
+
+/// <summary>
+/// Group commit of lease writes: every REQUEST/RELEASE/DECLINE that changes a lease queues a compare-and-swap
+/// here; one loop sends what has queued while the previous transaction was in flight as one etcd transaction
+/// (one compare and one put per lease, up to <see cref="MaxBatch"/>), so a burst of clients costs a handful of
+/// transactions instead of one each, and every lease is still durable (etcd commits the transaction to its log
+/// before answering) before the client gets its ACK.
+/// </summary>
+/// <remarks>
+/// etcd evaluates the compares of a transaction together: when any fails, nothing is written and the failure
+/// branch reads every key back. Writes whose key is as expected are sent again in the next batch; the others
+/// complete with what the key holds now, and the repository decides again on that (NAK, or retry). Two writes to
+/// one key never share a transaction (etcd refuses duplicate keys); the later waits for the next one.
+/// </remarks>
+internal sealed class DhcpLeaseCommitter : IAsyncDisposable
+{
+    /// <summary>Leases per transaction: etcd's default <c>--max-txn-ops</c> is 128 per branch.</summary>
+    public const int MaxBatch = 100;
+
+    private readonly InventoryContext _ctx;
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _startGate = new();
+    private Task? _loop;
+
+    public DhcpLeaseCommitter(InventoryContext ctx) => _ctx = ctx;
+
+    /// <summary>Transactions sent so far (for tests and metrics).</summary>
+    public long Transactions => Interlocked.Read(ref _transactions);
+
+    private long _transactions;
+
+    /// <summary>
+    /// Writes <paramref name="lease"/> if its key still has <paramref name="expectedRevision"/> (0: absent). Completes once the
+    /// transaction is committed and this server's cache has applied it, or with the lease found instead.
+    /// </summary>
+    public Task<DhcpLeaseWriteResult> WriteAsync(DhcpLease lease, long expectedRevision, CancellationToken ct)
+    {
+        EnsureStarted();
+        var pending = new Pending(_ctx.Keys.DhcpLease(lease.Address), InventoryJson.ToBytes(lease with { Revision = 0 }), expectedRevision);
+        ObjectDisposedException.ThrowIf(!_queue.Writer.TryWrite(pending), this);
+
+        return ct.CanBeCanceled ? pending.Done.Task.WaitAsync(ct) : pending.Done.Task;
+    }
+
+    private void EnsureStarted()
+    {
+        if (_loop is not null)
+        {
+            return;
+        }
+
+        lock (_startGate)
+        {
+            _loop ??= Task.Run(() => RunAsync(_stop.Token), CancellationToken.None);
+        }
+    }
+
+    private async Task RunAsync(CancellationToken ct)
+    {
+        var carry = new List<Pending>();
+        var batch = new List<Pending>(MaxBatch);
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        var reader = _queue.Reader;
+        try
+        {
+            while (true)
+            {
+                if (carry.Count == 0 && !await reader.WaitToReadAsync(ct))
+                {
+                    return;
+                }
+
+                batch.Clear();
+                keys.Clear();
+                var deferred = new List<Pending>();
+                foreach (var p in carry)
+                {
+                    Take(p);
+                }
+
+                carry.Clear();
+                while (batch.Count < MaxBatch && reader.TryRead(out var next))
+                {
+                    Take(next);
+                }
+
+                carry.AddRange(deferred);
+                if (batch.Count > 0)
+                {
+                    await CommitAsync(batch, carry, ct);
+                }
+
+                void Take(Pending p)
+                {
+                    if (batch.Count < MaxBatch && keys.Add(p.Key))
+                    {
+                        batch.Add(p);
+                    }
+                    else
+                    {
+                        deferred.Add(p);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            var stopped = new ObjectDisposedException(nameof(DhcpLeaseCommitter));
+            foreach (var p in carry)
+            {
+                p.Done.TrySetException(stopped);
+            }
+
+            while (reader.TryRead(out var p))
+            {
+                p.Done.TrySetException(stopped);
+            }
+        }
+    }
+
+    private async Task CommitAsync(List<Pending> batch, List<Pending> carry, CancellationToken ct)
+    {
+        var txn = new TxnRequest();
+        foreach (var p in batch)
+        {
+            txn.Compare.Add(p.ExpectedRevision == 0 ? Txn.Absent(p.Key) : Txn.ModRevisionIs(p.Key, p.ExpectedRevision));
+            txn.Success.Add(Txn.Put(p.Key, p.Value));
+            txn.Failure.Add(Txn.Get(p.Key));
+        }
+
+        TxnResponse response;
+        try
+        {
+            response = await _ctx.Store.TxnAsync(txn, ct);
+            Interlocked.Increment(ref _transactions);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            foreach (var p in batch)
+            {
+                p.Done.TrySetException(e);
+            }
+
+            return;
+        }
+
+        if (response.Succeeded)
+        {
+            // Waiters resume once the cache shows the writes (read-your-writes; the allocator sees them taken),
+            // while this loop goes on with the next batch.
+            var committed = batch.ToArray();
+            _ = CompleteAfterReadBackAsync(committed, response.Header.Revision, ct);
+            return;
+        }
+
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var p = batch[i];
+            var kvs = response.Responses[i].ResponseRange.Kvs;
+            var actual = kvs.Count == 0 ? 0 : kvs[0].ModRevision;
+            if (actual == p.ExpectedRevision)
+            {
+                carry.Add(p); // this one was fine: another write's compare failed the transaction
+            }
+            else
+            {
+                var current = kvs.Count == 0 ? null : InventoryJson.FromBytes<DhcpLease>(kvs[0].Value) with { Revision = kvs[0].ModRevision };
+                p.Done.TrySetResult(new DhcpLeaseWriteResult(false, current));
+            }
+        }
+    }
+
+    private async Task CompleteAfterReadBackAsync(Pending[] committed, long revision, CancellationToken ct)
+    {
+        try
+        {
+            await _ctx.ReadBackAsync(revision, ct);
+        }
+#pragma warning disable CA1031 // the writes are committed whatever the cache does; the caller only waited for read-your-writes
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+
+        foreach (var p in committed)
+        {
+            p.Done.TrySetResult(new DhcpLeaseWriteResult(true, null));
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _stop.CancelAsync();
+        if (_loop is { } loop)
+        {
+            try
+            {
+                await loop;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        _stop.Dispose();
+    }
+
+    private sealed class Pending(string key, Google.Protobuf.ByteString value, long expectedRevision)
+    {
+        public string Key { get; } = key;
+
+        public Google.Protobuf.ByteString Value { get; } = value;
+
+        public long ExpectedRevision { get; } = expectedRevision;
+
+        public TaskCompletionSource<DhcpLeaseWriteResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
