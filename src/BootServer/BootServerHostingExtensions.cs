@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using NekkoMetal.BootServer.Api;
+using NekkoMetal.BootServer.Assets;
 using NekkoMetal.BootServer.Auth;
 using NekkoMetal.BootServer.Boot;
 using NekkoMetal.BootServer.Configuration;
@@ -43,6 +44,7 @@ public static class BootServerHostingExtensions
         services.AddSingleton<InventoryBootstrapper>();
         services.AddHostedService(sp => sp.GetRequiredService<InventoryBootstrapper>());
 
+        services.AddAssets();
         services.AddSingleton<Boot.IpxeScripts>();
         Network.BootProtocols.Register(services);
         services.AddAuthentication(BearerTokenHandler.SchemeName)
@@ -101,6 +103,7 @@ public static class BootServerHostingExtensions
         app.MapAdminApi();
         app.MapDiscoveryApi();
         app.MapBootEndpoints();
+        app.MapAssets();
         return app;
     }
 }

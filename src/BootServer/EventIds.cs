@@ -21,4 +21,11 @@ internal static class EventIds
     public const int ApiServerError = 2200;
     public const int TftpOff = 2300;
     public const int BootFiles = 2301;
+
+    // 2400–2499: assets (store, replication, serving)
+    public const int AssetFetched = 2400;
+    public const int AssetFetchFailed = 2401;
+    public const int AssetRemoved = 2402;
+    public const int AssetPassFailed = 2403;
+    public const int AssetServerIdentity = 2404;
 }

@@ -20,6 +20,15 @@ public sealed class BootServerOptions
     public string DefaultSubnet { get; set; } = "10.69.0.0/24";
     public long MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
 
+    /// <summary>Largest asset accepted by <c>PUT /api/v1/assets/{name}</c> (413 above); content goes to DATA_DIR/assets.</summary>
+    public long MaxAssetBytes { get; set; } = 16L << 30;
+
+    /// <summary>This boot server's id among its peers (<c>servers/{id}</c>); empty: DATA_DIR/server-id, created on first start.</summary>
+    public string ServerId { get; set; } = "";
+
+    /// <summary>Comma-separated HTTP base URLs peers reach this server at; empty: from httpUrl (every local address when it listens on 0.0.0.0).</summary>
+    public string AdvertiseUrls { get; set; } = "";
+
     /// <summary>Where the discovery kernel and initramfs are (<c>vmlinuz</c>, <c>initrd.img</c>); default DATA_DIR/discovery.</summary>
     public string DiscoveryDir { get; set; } = "";
 

@@ -34,6 +34,9 @@ public static class BootServerSettings
         new("tftpAddress", "--tftp-address", "NEKKO_TFTP_ADDRESS", "address the TFTP server binds (default 0.0.0.0)"),
         new("tftpRoot", "--tftp-root", "NEKKO_TFTP_ROOT", "directory served over TFTP and as /boot/{file} (default DATA_DIR/tftp, filled with copies of the iPXE binaries at start)"),
         new("maxRequestBodyBytes", "--max-request-body-bytes", "NEKKO_MAX_REQUEST_BODY_BYTES", "largest accepted API request body (default 4194304)"),
+        new("maxAssetBytes", "--max-asset-bytes", "NEKKO_MAX_ASSET_BYTES", "largest asset accepted by PUT /api/v1/assets/{name} (default 17179869184, 16 GiB)"),
+        new("serverId", "--server-id", "NEKKO_SERVER_ID", "id of this boot server among its peers (default: DATA_DIR/server-id, created on first start)"),
+        new("advertiseUrls", "--advertise-urls", "NEKKO_ADVERTISE_URLS", "comma-separated HTTP URLs peers reach this server at (default: from --http-url; every local address when it listens on 0.0.0.0)"),
     ];
 
     /// <summary>
