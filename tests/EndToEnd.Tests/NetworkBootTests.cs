@@ -7,7 +7,7 @@ namespace NekkoMetal.EndToEnd.Tests;
 /// <summary>
 /// A VM with a MAC nobody registered network-boots from nekko-bootserver alone (its DHCP, TFTP and HTTP, in a
 /// namespace of our own), runs the discovery image, registers, and appears in the inventory with its facts.
-/// One test per firmware path.
+/// One test per firmware path (UEFI HTTP boot: <see cref="UefiHttpBootTests"/>).
 /// </summary>
 public sealed class NetworkBootTests(ITestOutputHelper output)
 {
@@ -31,7 +31,8 @@ public sealed class NetworkBootTests(ITestOutputHelper output)
         Assert.Contains("UNDI", console); // the chained iPXE drives the NIC through the ROM's UNDI
     }
 
-    private async Task<string> BootAndDiscover(QemuVm.Firmware firmware, params string[] serverArgs)
+    /// <summary>Boots an unknown VM through <paramref name="firmware"/>'s path and checks it registered; returns its console.</summary>
+    internal async Task<string> BootAndDiscover(QemuVm.Firmware firmware, params string[] serverArgs)
     {
         var discovery = await DiscoveryImage.GetAsync();
         await using var lab = await Lab.CreateAsync();
