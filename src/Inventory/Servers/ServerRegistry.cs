@@ -150,7 +150,7 @@ public sealed partial class ServerRegistry : BackgroundService
                 // Peers forget this server (and what it holds) now rather than when the lease runs out.
                 await LeaseClient.LeaseRevokeAsync(new LeaseRevokeRequest { ID = lease }, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: cancellationToken));
             }
-            catch (RpcException)
+            catch (Exception e) when (e is RpcException or ObjectDisposedException)
             {
                 // the lease expires on its own
             }

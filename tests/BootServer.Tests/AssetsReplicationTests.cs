@@ -1,0 +1,266 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using NekkoMetal.Inventory.Storage;
+using NekkoMetal.TestKit;
+
+namespace NekkoMetal.BootServer.Tests;
+
+/// <summary>
+/// Two real nekko-bootserver processes on one etcd (the shared fixture, one prefix): an asset uploaded to A is
+/// served by B (redirected to A at first, then from B's own copy once it has fetched and verified it); deleted on A,
+/// B stops serving it and removes its copy. And an upload cut off mid-stream (a real socket closed on Kestrel)
+/// leaves nothing visible and no temp file.
+/// </summary>
+[Collection(EtcdCollection.Name)]
+public sealed class AssetsReplicationTests(EtcdFixture etcd) : IAsyncLifetime
+{
+    private readonly string _prefix = EtcdFixture.NewPrefix();
+    private readonly List<ServerProcess> _servers = [];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var s in _servers)
+        {
+            await s.DisposeAsync();
+        }
+    }
+
+    private async Task<ServerProcess> StartAsync(string name)
+    {
+        var server = new ServerProcess(name, etcd.Endpoint, _prefix);
+        _servers.Add(server);
+        await server.StartAsync();
+        return server;
+    }
+
+    private static HttpClient Client(ServerProcess s, string? token, bool followRedirects = true)
+    {
+        var c = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = followRedirects }) { BaseAddress = new Uri(s.Url), Timeout = TimeSpan.FromSeconds(60) };
+        if (token is not null)
+        {
+            c.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return c;
+    }
+
+    [Fact]
+    public async Task UploadToA_DownloadFromB_DeleteOnA_BStopsServing()
+    {
+        var a = await StartAsync("a");
+        var b = await StartAsync("b");
+        var token = await a.AdminTokenAsync();
+        using var adminA = Client(a, token);
+        using var bootB = Client(b, null);
+        using var bootBNoRedirect = Client(b, null, followRedirects: false);
+
+        // Both servers see each other in the registry.
+        await AssetsApiTests.Eventually(() => ServerIds().Result.Count == 2, "both boot servers are registered");
+
+        var data = AssetsApiTests.RandomBytes(6 << 20);
+        var sha = AssetsApiTests.Sha(data);
+        using var content = new ByteArrayContent(data);
+        using var put = new HttpRequestMessage(HttpMethod.Put, "/api/v1/assets/os.img") { Content = content };
+        put.Headers.Add("X-Checksum-Sha256", sha);
+        using var uploaded = await adminA.SendAsync(put);
+        Assert.True(uploaded.StatusCode == HttpStatusCode.Created, await uploaded.Content.ReadAsStringAsync() + a.Log());
+
+        // B serves it at once: redirected to A while it has no copy, or from its own copy.
+        using (var first = await bootB.GetAsync("/boot/assets/os.img"))
+        {
+            Assert.True(first.StatusCode == HttpStatusCode.OK, $"{first.StatusCode} {await first.Content.ReadAsStringAsync()} {b.Log()}");
+            Assert.Equal(sha, AssetsApiTests.Sha(await first.Content.ReadAsByteArrayAsync()));
+        }
+
+        // B fetches, verifies and keeps a copy, then serves it itself (no redirect) with Range.
+        await AssetsApiTests.Eventually(() => File.Exists(Path.Combine(b.DataDir, "assets", "sha256", sha)), "B has its own copy", 60);
+        using (var own = await bootBNoRedirect.GetAsync("/boot/assets/os.img"))
+        {
+            Assert.Equal(HttpStatusCode.OK, own.StatusCode);
+            Assert.Equal(sha, AssetsApiTests.Sha(await own.Content.ReadAsByteArrayAsync()));
+        }
+
+        using (var range = new HttpRequestMessage(HttpMethod.Get, "/boot/assets/os.img"))
+        {
+            range.Headers.Range = new RangeHeaderValue(5, 14);
+            using var partial = await bootBNoRedirect.SendAsync(range);
+            Assert.Equal(HttpStatusCode.PartialContent, partial.StatusCode);
+            Assert.Equal(data[5..15], await partial.Content.ReadAsByteArrayAsync());
+        }
+
+        Assert.Empty(Directory.GetFiles(Path.Combine(b.DataDir, "assets", "tmp")));
+        await AssetsApiTests.Eventually(() => Holders(sha).Result.Count == 2, "both servers announce they hold the content");
+
+        // Delete on A: B stops serving it and removes its copy; so does A.
+        using var deleted = await adminA.DeleteAsync("/api/v1/assets/os.img");
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        await AssetsApiTests.Eventually(() => bootBNoRedirect.GetAsync("/boot/assets/os.img").Result.StatusCode == HttpStatusCode.NotFound, "B answers 404");
+        await AssetsApiTests.Eventually(() => !File.Exists(Path.Combine(b.DataDir, "assets", "sha256", sha)), "B removed its copy");
+        await AssetsApiTests.Eventually(() => !File.Exists(Path.Combine(a.DataDir, "assets", "sha256", sha)), "A removed its copy");
+        await AssetsApiTests.Eventually(() => Holders(sha).Result.Count == 0, "no server announces the content any more");
+
+        // A stopped cleanly revokes its lease: B no longer sees it.
+        await a.StopAsync();
+        await AssetsApiTests.Eventually(() => ServerIds().Result.Count == 1, "A left the registry", 30);
+    }
+
+    [Fact]
+    public async Task UploadCutOffMidStream_LeavesNothingVisible_AndNoTempFile()
+    {
+        var a = await StartAsync("cut");
+        var token = await a.AdminTokenAsync();
+
+        // A raw HTTP/1.1 request that announces 32 MiB, sends 4 MiB and closes the connection.
+        using (var socket = new TcpClient())
+        {
+            await socket.ConnectAsync(IPAddress.Loopback, a.Port);
+            var stream = socket.GetStream();
+            var head = $"PUT /api/v1/assets/cut.img HTTP/1.1\r\nHost: 127.0.0.1:{a.Port}\r\nAuthorization: Bearer {token}\r\n" +
+                $"Content-Type: application/octet-stream\r\nContent-Length: {32 << 20}\r\n\r\n";
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
+            var chunk = AssetsApiTests.RandomBytes(1 << 20);
+            for (var i = 0; i < 4; i++)
+            {
+                await stream.WriteAsync(chunk);
+            }
+
+            await stream.FlushAsync();
+            await Task.Delay(300); // let the server start writing its temp file
+            socket.Client.LingerState = new LingerOption(true, 0); // RST, as a crashed client
+        }
+
+        var tmp = Path.Combine(a.DataDir, "assets", "tmp");
+        await AssetsApiTests.Eventually(() => Directory.GetFiles(tmp).Length == 0, "the temp file is removed");
+        Assert.Empty(Directory.GetFiles(Path.Combine(a.DataDir, "assets", "sha256")));
+        using var admin = Client(a, token);
+        var list = await admin.GetFromJsonAsync<JsonElement>("/api/v1/assets");
+        Assert.Equal(0, list.GetArrayLength());
+        using var get = await admin.GetAsync("/boot/assets/cut.img");
+        Assert.Equal(HttpStatusCode.NotFound, get.StatusCode);
+        using var store = new EtcdStore(new Inventory.InventoryOptions { Endpoints = [etcd.Endpoint], Prefix = _prefix });
+        Assert.Equal(0, (await store.GetPrefixAsync(store.Keys.AssetsPrefix, default)).Count);
+        Assert.DoesNotContain("Unhandled error", a.Log());
+    }
+
+    private async Task<List<string>> ServerIds()
+    {
+        using var store = new EtcdStore(new Inventory.InventoryOptions { Endpoints = [etcd.Endpoint], Prefix = _prefix });
+        var kvs = await store.GetPrefixAsync(store.Keys.ServersPrefix, default);
+        return kvs.Kvs.Select(kv => kv.Key.ToStringUtf8()).ToList();
+    }
+
+    private async Task<List<string>> Holders(string sha)
+    {
+        using var store = new EtcdStore(new Inventory.InventoryOptions { Endpoints = [etcd.Endpoint], Prefix = _prefix });
+        var kvs = await store.GetPrefixAsync(store.Keys.AssetHoldersPrefix, default);
+        return kvs.Kvs.Select(kv => kv.Key.ToStringUtf8()).Where(k => k.EndsWith("/" + sha, StringComparison.Ordinal)).ToList();
+    }
+
+    /// <summary>One nekko-bootserver process against an external etcd, on a loopback port of its own.</summary>
+    private sealed class ServerProcess(string name, string etcdEndpoint, string prefix) : IAsyncDisposable
+    {
+        private readonly StringWriter _log = new();
+        private Process? _process;
+
+        public string DataDir { get; } = Directory.CreateTempSubdirectory($"nekko-assets-{name}-").FullName;
+
+        public int Port { get; } = EtcdServer.FreePort();
+
+        public string Url => $"http://127.0.0.1:{Port}";
+
+        public async Task StartAsync()
+        {
+            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var arg in new[]
+            {
+                Path.Combine(AppContext.BaseDirectory, "nekko-bootserver.dll"),
+                "--data-dir", DataDir, "--http-url", Url, "--etcd-endpoints", etcdEndpoint, "--etcd-prefix", prefix,
+                "--tftp-port", "0", "--server-id", "bs-" + name,
+            })
+            {
+                psi.ArgumentList.Add(arg);
+            }
+
+            _process = Process.Start(psi)!;
+            _process.OutputDataReceived += (_, e) => { lock (_log) { _log.WriteLine(e.Data); } };
+            _process.ErrorDataReceived += (_, e) => { lock (_log) { _log.WriteLine(e.Data); } };
+            _process.BeginOutputReadLine();
+            _process.BeginErrorReadLine();
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+            var until = DateTime.UtcNow.AddSeconds(60);
+            while (true)
+            {
+                Assert.False(_process.HasExited, "the boot server exited: " + Log());
+                try
+                {
+                    if ((await http.GetAsync(Url + "/health/ready")).IsSuccessStatusCode)
+                    {
+                        return;
+                    }
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                {
+                }
+
+                Assert.True(DateTime.UtcNow < until, "the boot server did not become ready: " + Log());
+                await Task.Delay(100);
+            }
+        }
+
+        /// <summary>The admin token: written by whichever server bootstrapped the prefix.</summary>
+        public async Task<string> AdminTokenAsync()
+        {
+            var file = Path.Combine(DataDir, "admin.token");
+            await AssetsApiTests.Eventually(() => File.Exists(file), "the admin token is written");
+            return (await File.ReadAllTextAsync(file)).Trim();
+        }
+
+        public async Task StopAsync()
+        {
+            if (_process is { HasExited: false })
+            {
+                using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]);
+                await kill.WaitForExitAsync();
+                await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            }
+        }
+
+        public string Log()
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await StopAsync();
+            }
+            catch (TimeoutException)
+            {
+                _process!.Kill();
+            }
+
+            _process?.Dispose();
+            _log.Dispose();
+            try
+            {
+                Directory.Delete(DataDir, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+}
