@@ -23,6 +23,7 @@ internal static class NekkoctlCommand
         root.Subcommands.Add(AuditCommand.Create(runner));
         root.Subcommands.Add(TokensCommands.Create(runner));
         root.Subcommands.Add(DiscoveryCommands.Create(runner));
+        root.Subcommands.Add(AssetsCommands.Create(runner, options));
         return root;
     }
 }
