@@ -1,4 +1,3 @@
-using dotnet_etcd;
 using Etcdserverpb;
 using Google.Protobuf;
 using Grpc.Core;
@@ -25,7 +24,7 @@ public sealed record ServerRegistryOptions
 /// Registers this boot server under <c>servers/{id}</c> with an etcd lease and keeps the lease alive; when the
 /// lease is lost (etcd unreachable longer than its TTL) it registers again with a new one. Keys other parts attach
 /// to <see cref="LeaseId"/> (e.g. which assets this server holds) vanish with the lease, so peers never trust a
-/// dead server for long. On a clean stop the lease is revoked at once.
+/// dead server for long. On a clean stop its keys are deleted at once.
 /// </summary>
 public sealed partial class ServerRegistry : BackgroundService
 {
@@ -33,7 +32,6 @@ public sealed partial class ServerRegistry : BackgroundService
     private readonly ServerRegistryOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<ServerRegistry> _logger;
-    private readonly EtcdClient _leases;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _leaseId;
 
@@ -43,16 +41,6 @@ public sealed partial class ServerRegistry : BackgroundService
         _options = options;
         _time = time;
         _logger = logger;
-        var insecure = store.Endpoints.All(e => e.StartsWith("http://", StringComparison.OrdinalIgnoreCase));
-
-        // The lease API (a bidirectional keep-alive stream) is not on EtcdStore: a client of our own for it.
-        _leases = new EtcdClient(string.Join(",", store.Endpoints), configureChannelOptions: o =>
-        {
-            if (insecure)
-            {
-                o.Credentials = ChannelCredentials.Insecure;
-            }
-        });
     }
 
     public string ServerId => _options.ServerId;
@@ -64,8 +52,6 @@ public sealed partial class ServerRegistry : BackgroundService
 
     /// <summary>Completes when the lease changes (registered, lost, registered again).</summary>
     public Task NextChange => Volatile.Read(ref _changed).Task;
-
-    private Lease.LeaseClient LeaseClient => _leases.GetConnection().LeaseClient;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -94,11 +80,11 @@ public sealed partial class ServerRegistry : BackgroundService
                     long left;
                     try
                     {
-                        left = await KeepAliveOnceAsync(lease, stoppingToken);
+                        left = await _store.KeepAliveOnceAsync(lease, stoppingToken);
                     }
-                    catch (RpcException e) when (e.StatusCode != StatusCode.Cancelled && _time.GetUtcNow() - renewed < _options.LeaseTtl)
+                    catch (Exception e) when (e is RpcException or StoreUnavailableException && !stoppingToken.IsCancellationRequested && _time.GetUtcNow() - renewed < _options.LeaseTtl)
                     {
-                        LogFailed(ServerId, period.TotalMilliseconds, e.Status.Detail);
+                        LogFailed(ServerId, period.TotalMilliseconds, e.Message);
                         continue; // the lease may still live: try again before it runs out
                     }
 
@@ -141,35 +127,30 @@ public sealed partial class ServerRegistry : BackgroundService
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        var lease = LeaseId;
-        if (lease != 0)
+        if (LeaseId == 0)
         {
-            SetLease(0);
-            try
-            {
-                // Peers forget this server (and what it holds) now rather than when the lease runs out.
-                await LeaseClient.LeaseRevokeAsync(new LeaseRevokeRequest { ID = lease }, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: cancellationToken));
-            }
-            catch (Exception e) when (e is RpcException or ObjectDisposedException)
-            {
-                // the lease expires on its own
-            }
+            return;
         }
-    }
 
-    public override void Dispose()
-    {
-        base.Dispose();
-        _leases.Dispose();
-    }
-
-    private async Task<long> KeepAliveOnceAsync(long lease, CancellationToken ct)
-    {
-        var deadline = DateTime.UtcNow + _options.LeaseTtl / 3;
-        using var call = LeaseClient.LeaseKeepAlive(new CallOptions(deadline: deadline, cancellationToken: ct));
-        await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = lease }, ct);
-        await call.RequestStream.CompleteAsync();
-        return await call.ResponseStream.MoveNext(ct) ? call.ResponseStream.Current.TTL : 0;
+        SetLease(0);
+        try
+        {
+            // Peers forget this server (and what it holds) now rather than when the lease runs out.
+            var holders = _store.Keys.AssetHoldersPrefix + ServerId + "/";
+            var txn = new TxnRequest();
+            txn.Success.Add(Txn.Delete(_store.Keys.Server(ServerId)));
+            txn.Success.Add(new RequestOp
+            {
+                RequestDeleteRange = new DeleteRangeRequest { Key = ByteString.CopyFromUtf8(holders), RangeEnd = ByteString.CopyFromUtf8(EtcdKeys.RangeEnd(holders)) },
+            });
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(2));
+            await _store.TxnAsync(txn, timeout.Token);
+        }
+        catch (Exception e) when (e is RpcException or StoreUnavailableException or ObjectDisposedException or OperationCanceledException)
+        {
+            // the lease expires on its own
+        }
     }
 
     private void SetLease(long lease)
