@@ -28,8 +28,6 @@ public sealed partial class AssetReplicator : BackgroundService
     private readonly ILogger<AssetReplicator> _logger;
     private readonly HttpClient _http;
     private readonly ConcurrentDictionary<string, Task> _fetches = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _announced = new(StringComparer.Ordinal);
-    private long _announcedLease;
     private TaskCompletionSource _nudge = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public AssetReplicator(AssetCatalog catalog, AssetRepository repository, AssetFiles files, ServerRegistry registry, TimeProvider time, ILogger<AssetReplicator> logger)
@@ -108,7 +106,6 @@ public sealed partial class AssetReplicator : BackgroundService
         {
             _files.Delete(sha);
             local.Remove(sha);
-            _announced.Remove(sha);
             LogRemoved(sha);
             if (_catalog.Holds(me, sha))
             {
@@ -119,26 +116,17 @@ public sealed partial class AssetReplicator : BackgroundService
         // Needed content this server is recorded as holding but lacks (removed by hand): withdraw the record.
         foreach (var sha in needed.Keys.Where(s => !local.Contains(s) && _catalog.Holds(me, s)).ToList())
         {
-            _announced.Remove(sha);
             await _repository.WithdrawHeldAsync(me, sha, ct);
         }
 
-        // What this server announces: the needed content it has, under its current lease.
+        // What this server announces: the needed content it has, under its current lease. A record that vanished
+        // (an old lease expired) is put again; while the watch lags behind a put, the put may repeat (idempotent).
         var lease = _registry.LeaseId;
-        if (lease != _announcedLease)
-        {
-            _announced.Clear();
-            _announcedLease = lease;
-        }
-
         if (lease != 0)
         {
-            foreach (var sha in local.Where(needed.ContainsKey))
+            foreach (var sha in local.Where(s => needed.ContainsKey(s) && !_catalog.Holds(me, s)))
             {
-                if (_announced.Add(sha) && !_catalog.Holds(me, sha))
-                {
-                    await _repository.AnnounceHeldAsync(me, sha, lease, ct);
-                }
+                await _repository.AnnounceHeldAsync(me, sha, lease, ct);
             }
         }
 
