@@ -178,6 +178,34 @@ public sealed class DhcpLeaseRepositoryTests(EtcdFixture etcd) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CommitWindow_GathersRequestsThatArriveApart_IntoOneTransaction()
+    {
+        await using var real = await InventoryHarness.StartAsync(etcd.Endpoint, EtcdFixture.NewPrefix()); // real clock: the 10 ms window
+        await real.Ipam.SetAsync(new IpamConfig
+        {
+            Subnets = [new IpamSubnet { Name = "lab", Cidr = "10.50.0.0/16", RangeStart = "10.50.0.1", RangeEnd = "10.50.0.200", DhcpRangeStart = "10.50.1.0", DhcpRangeEnd = "10.50.4.255" }],
+        }, "test", default);
+        var leases = Leases(real);
+        var offers = new List<(string Mac, uint Address)>();
+        for (var i = 0; i < 20; i++)
+        {
+            var mac = $"52:54:00:43:00:{i:x2}";
+            offers.Add((mac, (await leases.OfferAsync("mac:" + mac, mac, Link, null, null, default)).Address));
+        }
+
+        var before = leases.CommitTransactions;
+        var acks = new List<Task<DhcpLeaseAnswer>>();
+        foreach (var (mac, address) in offers)
+        {
+            acks.Add(leases.RequestAsync("mac:" + mac, mac, Link, address, null, default));
+            await Task.Yield(); // requests arrive one after another, not as one burst
+        }
+
+        Assert.All(await Task.WhenAll(acks), a => Assert.Equal(DhcpLeaseOutcome.Granted, a.Outcome));
+        Assert.InRange(leases.CommitTransactions - before, 1, 5);
+    }
+
+    [Fact]
     public async Task FiveHundredClients_TwoBootServers_NoAddressTwice()
     {
         await using var other = await InventoryHarness.StartAsync(etcd.Endpoint, _inv.Store.Keys.Prefix, _time);

@@ -39,7 +39,9 @@ public sealed class InventoryHarness : IAsyncDisposable
             services.AddSingleton(time);
         }
 
-        services.AddInventory(_ => new InventoryOptions { Endpoints = [endpoint], Prefix = prefix, DefaultSubnet = defaultSubnet });
+        // A fake clock never lets the DHCP group-commit window end by itself: no window then (real time: the default).
+        var commitWindow = time is null || time == TimeProvider.System ? new InventoryOptions().DhcpCommitWindow : TimeSpan.Zero;
+        services.AddInventory(_ => new InventoryOptions { Endpoints = [endpoint], Prefix = prefix, DefaultSubnet = defaultSubnet, DhcpCommitWindow = commitWindow });
         var provider = services.BuildServiceProvider();
         await provider.GetRequiredService<SchemaInitializer>().EnsureAsync(CancellationToken.None);
         var harness = new InventoryHarness(provider);

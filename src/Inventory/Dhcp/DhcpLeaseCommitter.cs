@@ -33,6 +33,10 @@ internal sealed class DhcpLeaseCommitter : IAsyncDisposable
     private readonly Lock _startGate = new();
     private Task? _loop;
 
+    /// <summary>Writes in the channel (the single-reader channel cannot count them itself).</summary>
+    private int _queued;
+    private TaskCompletionSource _batchFull = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public DhcpLeaseCommitter(InventoryContext ctx) => _ctx = ctx;
 
     /// <summary>Transactions sent so far (for tests and metrics).</summary>
@@ -48,7 +52,17 @@ internal sealed class DhcpLeaseCommitter : IAsyncDisposable
     {
         EnsureStarted();
         var pending = new Pending(_ctx.Keys.DhcpLease(lease.Address), InventoryJson.ToBytes(lease with { Revision = 0 }), expectedRevision);
-        ObjectDisposedException.ThrowIf(!_queue.Writer.TryWrite(pending), this);
+        var queued = Interlocked.Increment(ref _queued);
+        if (!_queue.Writer.TryWrite(pending))
+        {
+            Interlocked.Decrement(ref _queued);
+            ObjectDisposedException.ThrowIf(true, this);
+        }
+
+        if (queued >= MaxBatch)
+        {
+            Volatile.Read(ref _batchFull).TrySetResult();
+        }
 
         return ct.CanBeCanceled ? pending.Done.Task.WaitAsync(ct) : pending.Done.Task;
     }
@@ -81,6 +95,7 @@ internal sealed class DhcpLeaseCommitter : IAsyncDisposable
                     return;
                 }
 
+                await WaitForCompanyAsync(carry.Count, ct);
                 batch.Clear();
                 keys.Clear();
                 var deferred = new List<Pending>();
@@ -92,6 +107,7 @@ internal sealed class DhcpLeaseCommitter : IAsyncDisposable
                 carry.Clear();
                 while (batch.Count < MaxBatch && reader.TryRead(out var next))
                 {
+                    Interlocked.Decrement(ref _queued);
                     Take(next);
                 }
 
@@ -130,6 +146,29 @@ internal sealed class DhcpLeaseCommitter : IAsyncDisposable
                 p.Done.TrySetException(stopped);
             }
         }
+    }
+
+    /// <summary>Group commit: gives other writes <see cref="InventoryOptions.DhcpCommitWindow"/> to join, unless a batch is full already.</summary>
+    private async Task WaitForCompanyAsync(int carried, CancellationToken ct)
+    {
+        var window = _ctx.Options.DhcpCommitWindow;
+        if (window <= TimeSpan.Zero || carried + Volatile.Read(ref _queued) >= MaxBatch)
+        {
+            return;
+        }
+
+        var full = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _batchFull, full);
+        if (carried + Volatile.Read(ref _queued) >= MaxBatch)
+        {
+            return;
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var delay = Task.Delay(window, _ctx.Time, timeout.Token);
+        await Task.WhenAny(full.Task, delay);
+        await timeout.CancelAsync();
+        ct.ThrowIfCancellationRequested();
     }
 
     private async Task CommitAsync(List<Pending> batch, List<Pending> carry, CancellationToken ct)
