@@ -52,11 +52,19 @@ public sealed partial class BootProgressRecorder(InventoryContext ctx, ILogger<B
     }
 
     /// <summary>Writes everything recorded so far (also used by tests and at shutdown).</summary>
-    public async Task FlushAsync(CancellationToken ct)
+    public Task FlushAsync(CancellationToken ct) => FlushAsync(int.MaxValue, ct);
+
+    /// <summary>
+    /// Writes at most <paramref name="budget"/> records. The periodic flush writes what was pending when it started:
+    /// under steady traffic, chasing what arrives meanwhile would send a stream of tiny transactions instead of a few
+    /// full ones every tick (each etcd transaction costs far more than each key in it).
+    /// </summary>
+    private async Task FlushAsync(int budget, CancellationToken ct)
     {
-        while (!_pending.IsEmpty)
+        while (budget > 0 && !_pending.IsEmpty)
         {
-            var batch = _pending.Take(MaxOpsPerTxn).ToList();
+            var batch = _pending.Take(Math.Min(MaxOpsPerTxn, budget)).ToList();
+            budget -= batch.Count;
             var txn = new TxnRequest();
             foreach (var ((mac, stage), (at, serial)) in batch)
             {
@@ -81,7 +89,7 @@ public sealed partial class BootProgressRecorder(InventoryContext ctx, ILogger<B
             {
                 try
                 {
-                    await FlushAsync(stoppingToken);
+                    await FlushAsync(_pending.Count, stoppingToken);
                 }
                 catch (StoreUnavailableException e)
                 {
