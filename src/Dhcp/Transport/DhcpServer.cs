@@ -155,7 +155,9 @@ public sealed partial class DhcpServer : BackgroundService
             return;
         }
 
-        var loops = _listeners.Select(l => ReceiveLoopAsync(l, stoppingToken))
+        // One thread per socket, blocked in receive: a datagram that the handler answers at once (DISCOVER, proxy
+        // replies, NAKs) is received, handled and answered on that thread with no hand-over to the thread pool.
+        var loops = _listeners.Select(l => Task.Factory.StartNew(() => ReceiveLoop(l, stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default))
             .Concat(_advertisers.Select(a => a.RunAsync(stoppingToken)))
             .ToList();
         await Task.WhenAll(loops);
@@ -215,105 +217,118 @@ public sealed partial class DhcpServer : BackgroundService
         return true;
     }
 
-    private async Task ReceiveLoopAsync(Listener listener, CancellationToken ct)
+    /// <summary>A receive that returns sooner than this found a datagram already queued: no wait, no context switch.</summary>
+    private static readonly long QueuedReceiveTicks = System.Diagnostics.Stopwatch.Frequency / 20_000; // 50 µs
+
+    /// <summary>Datagrams received in a row without ever waiting, from which the server counts as behind.</summary>
+    private const int BehindStreak = 256;
+
+    private void ReceiveLoop(Listener listener, CancellationToken ct)
     {
         var backOff = InitialBackOff;
         var limits = _options.Limits;
-        var buffer = ArrayPool<byte>.Shared.Rent(limits.MaxDatagramSize + 1);
-        try
+        var buffer = GC.AllocateUninitializedArray<byte>(limits.MaxDatagramSize + 1, pinned: true);
+        var streak = 0;
+        while (!ct.IsCancellationRequested)
         {
-            while (!ct.IsCancellationRequested)
+            if (listener.Fatal)
             {
-                if (listener.Fatal)
+                LogListenerStopped(listener.Options.Name, listener.Port);
+                return;
+            }
+
+            if (listener.Socket is not { } socket)
+            {
+                try
                 {
-                    LogListenerStopped(listener.Options.Name, listener.Port);
+                    Task.Delay(backOff, _time, ct).GetAwaiter().GetResult();
+                }
+                catch (OperationCanceledException)
+                {
                     return;
                 }
 
-                if (listener.Socket is not { } socket)
+                backOff = TimeSpan.FromTicks(Math.Min(backOff.Ticks * 2, MaxBackOff.Ticks));
+                if (TryOpen(listener))
                 {
-                    await Task.Delay(backOff, _time, ct);
-                    backOff = TimeSpan.FromTicks(Math.Min(backOff.Ticks * 2, MaxBackOff.Ticks));
-                    if (TryOpen(listener))
-                    {
-                        LogListenerReopened(listener.Options.Name, listener.Port, listener.Link!.Address);
-                        backOff = InitialBackOff;
-                    }
-
-                    continue;
+                    LogListenerReopened(listener.Options.Name, listener.Port, listener.Link!.Address);
+                    backOff = InitialBackOff;
                 }
 
-                await _slots.WaitAsync(ct);
-                var dispatched = false;
-                try
-                {
-                    SocketReceiveMessageFromResult result;
-                    try
-                    {
-                        result = await socket.ReceiveMessageFromAsync(buffer.AsMemory(0, limits.MaxDatagramSize + 1), SocketFlags.None, AnyEndPoint, ct);
-                    }
-                    catch (SocketException ex)
-                    {
-                        switch (DhcpSockets.Classify(ex.SocketErrorCode))
-                        {
-                            case SocketErrorAction.Transient:
-                                LogReceiveTransient(listener.Options.Name, listener.Port, ex.SocketErrorCode);
-                                break;
-                            case SocketErrorAction.BackOff:
-                                LogReceiveBackOff(listener.Options.Name, listener.Port, ex.SocketErrorCode, ex.Message);
-                                listener.Close();
-                                break;
-                            default:
-                                LogOpenFailed(listener.Options.Name, listener.Port, ex.SocketErrorCode, ex.Message);
-                                listener.Close();
-                                listener.Fatal = true;
-                                break;
-                        }
-
-                        continue;
-                    }
-
-                    dispatched = Dispatch(listener, socket, buffer.AsSpan(0, result.ReceivedBytes), result, ct);
-                }
-                finally
-                {
-                    if (!dispatched)
-                    {
-                        _slots.Release();
-                    }
-                }
+                continue;
             }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-        }
-        catch (ObjectDisposedException) when (ct.IsCancellationRequested)
-        {
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
+
+            int received;
+            EndPoint remote = AnyEndPoint;
+            IPPacketInformation packetInformation;
+            var flags = SocketFlags.None;
+            var before = System.Diagnostics.Stopwatch.GetTimestamp();
+            try
+            {
+                received = socket.ReceiveMessageFrom(buffer, ref flags, ref remote, out packetInformation);
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
+            {
+                streak = 0;
+                continue; // idle: look at the stop token
+            }
+            catch (SocketException ex)
+            {
+                if (ct.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                switch (DhcpSockets.Classify(ex.SocketErrorCode))
+                {
+                    case SocketErrorAction.Transient:
+                        LogReceiveTransient(listener.Options.Name, listener.Port, ex.SocketErrorCode);
+                        break;
+                    case SocketErrorAction.BackOff:
+                        LogReceiveBackOff(listener.Options.Name, listener.Port, ex.SocketErrorCode, ex.Message);
+                        listener.Close();
+                        break;
+                    default:
+                        LogOpenFailed(listener.Options.Name, listener.Port, ex.SocketErrorCode, ex.Message);
+                        listener.Close();
+                        listener.Fatal = true;
+                        break;
+                }
+
+                continue;
+            }
+            catch (ObjectDisposedException)
+            {
+                if (ct.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                continue; // closed under us (reopened after an error): the next round sees it
+            }
+
+            streak = System.Diagnostics.Stopwatch.GetTimestamp() - before < QueuedReceiveTicks ? streak + 1 : 0;
+            Dispatch(listener, socket, buffer.AsSpan(0, received), (IPEndPoint)remote, packetInformation, behind: streak >= BehindStreak, ct);
         }
     }
 
-    /// <summary>Decodes and checks one datagram and starts handling it. True when it was handed on (and holds a slot).</summary>
-    private bool Dispatch(Listener listener, Socket socket, ReadOnlySpan<byte> datagram, SocketReceiveMessageFromResult result, CancellationToken ct)
+    /// <summary>Decodes and checks one datagram and handles it: on this thread when the handler answers at once.</summary>
+    private void Dispatch(Listener listener, Socket socket, ReadOnlySpan<byte> datagram, IPEndPoint source, IPPacketInformation packetInformation, bool behind, CancellationToken ct)
     {
         var name = listener.Options.Name;
         _metrics.Received(name);
-        var source = (IPEndPoint)result.RemoteEndPoint;
-        if (listener.Index > 0 && result.PacketInformation.Interface > 0 && result.PacketInformation.Interface != listener.Index)
+        if (listener.Index > 0 && packetInformation.Interface > 0 && packetInformation.Interface != listener.Index)
         {
             _metrics.Dropped(name, "wrong-interface");
-            LogWrongInterface(name, result.PacketInformation.Interface, source);
-            return false;
+            LogWrongInterface(name, packetInformation.Interface, source);
+            return;
         }
 
         if (!DhcpMessage.TryParse(datagram, _options.Limits, out var message, out var error))
         {
             _metrics.Dropped(name, error.ToString());
             LogBadDatagram(name, source, datagram.Length, RawMac(datagram), RawXid(datagram), error.Describe());
-            return false;
+            return;
         }
 
         if (message.Op != DhcpOpCode.BootRequest)
@@ -321,21 +336,86 @@ public sealed partial class DhcpServer : BackgroundService
             // Another server's reply, broadcast on the link: normal in proxy mode.
             _metrics.Dropped(name, "not-a-request");
             LogNotARequest(name, source, new LoggedMac(message), message.TransactionId);
-            return false;
+            return;
         }
 
-        var context = new DhcpRequestContext(message, listener.Link!, listener.Kind, source, result.PacketInformation.Address);
-        _ = HandleAsync(context, socket, ct);
-        return true;
+        // Overload: a DISCOVER starts an exchange, a REQUEST finishes one. When requests wait for a slot, or datagrams
+        // have been queuing at the socket for a long run, new exchanges are shed so that the started ones complete
+        // (their clients retransmit the DISCOVER later) instead of every exchange finishing too late.
+        var discover = message.Options.MessageType == DhcpMessageType.Discover;
+        if (!_slots.Wait(0, CancellationToken.None))
+        {
+            if (discover)
+            {
+                _metrics.Dropped(name, "overloaded");
+                return;
+            }
+
+            try
+            {
+                _slots.Wait(ct);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+        else if (behind && discover)
+        {
+            _slots.Release();
+            _metrics.Dropped(name, "behind");
+            return;
+        }
+
+        var context = new DhcpRequestContext(message, listener.Link!, listener.Kind, source, packetInformation.Address);
+        var started = _time.GetTimestamp();
+        ValueTask<DhcpReply?> pending;
+        try
+        {
+            pending = _handler.HandleAsync(context, ct);
+        }
+#pragma warning disable CA1031 // the listener boundary: one bad request must not stop the server
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogHandlerFailed(ex, context.Link.Name, new LoggedMac(context.Message), context.Message.TransactionId, context.Message.Options.MessageType?.ToString() ?? "none");
+            _metrics.Handled(_time.GetElapsedTime(started), false);
+            _slots.Release();
+            return;
+        }
+
+        if (pending.IsCompleted)
+        {
+            Finish(pending, context, socket, started, ct);
+        }
+        else
+        {
+            _ = FinishAsync(pending, context, socket, started, ct);
+        }
     }
 
-    private async Task HandleAsync(DhcpRequestContext context, Socket socket, CancellationToken ct)
+    private async Task FinishAsync(ValueTask<DhcpReply?> pending, DhcpRequestContext context, Socket socket, long started, CancellationToken ct)
     {
-        var started = _time.GetTimestamp();
+        try
+        {
+            await pending.ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // observed in Finish
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+
+        Finish(pending, context, socket, started, ct);
+    }
+
+    /// <summary>Sends the reply of a completed handler call (or logs its failure) and gives the slot back.</summary>
+    private void Finish(ValueTask<DhcpReply?> completed, DhcpRequestContext context, Socket socket, long started, CancellationToken ct)
+    {
         var replied = false;
         try
         {
-            var reply = await _handler.HandleAsync(context, ct);
+            var reply = completed.GetAwaiter().GetResult();
             if (reply is null)
             {
                 return;
@@ -346,7 +426,7 @@ public sealed partial class DhcpServer : BackgroundService
             try
             {
                 reply.Message.TryWrite(buffer, out var written);
-                await socket.SendToAsync(buffer.AsMemory(0, written), SocketFlags.None, reply.Destination.SendTo, ct);
+                socket.SendTo(buffer.AsSpan(0, written), SocketFlags.None, reply.Destination.SendTo);
                 replied = true;
                 _metrics.Sent(context.Link.Name, reply.Type);
             }

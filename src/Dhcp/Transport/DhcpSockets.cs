@@ -33,6 +33,7 @@ internal static class DhcpSockets
             socket.EnableBroadcast = true;
             socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.PacketInformation, true);
             socket.ReceiveBufferSize = ReceiveBufferBytes;
+            socket.ReceiveTimeout = 250; // the receive loop blocks in receive and looks at its stop token this often
             socket.Bind(new IPEndPoint(IPAddress.Any, port));
             return socket;
         }
