@@ -4,6 +4,7 @@ using System.Net.NetworkInformation;
 using NekkoMetal.Dhcp.Server;
 using NekkoMetal.Inventory.Boot;
 using NekkoMetal.Inventory.Dhcp;
+using NekkoMetal.Inventory.Ipam;
 
 namespace NekkoMetal.BootServer.Dhcp;
 
@@ -17,8 +18,25 @@ public sealed class EtcdDhcpLeaseStore(DhcpLeaseRepository leases) : IDhcpLeaseS
     internal static string ClientKey(LeaseRequest r) =>
         r.ClientId.Length > 0 ? "id:" + Convert.ToHexStringLower(r.ClientId.Span) : "mac:" + Mac(r.Mac);
 
-    internal static string Mac(PhysicalAddress mac) =>
-        string.Join(':', mac.GetAddressBytes().Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
+    private const string HexDigits = "0123456789abcdef";
+
+    internal static string Mac(PhysicalAddress mac)
+    {
+        var bytes = mac.GetAddressBytes();
+        return bytes.Length == 0 ? "" : string.Create((bytes.Length * 3) - 1, bytes, static (chars, b) =>
+        {
+            for (var i = 0; i < b.Length; i++)
+            {
+                if (i > 0)
+                {
+                    chars[(i * 3) - 1] = ':';
+                }
+
+                chars[i * 3] = HexDigits[b[i] >> 4];
+                chars[(i * 3) + 1] = HexDigits[b[i] & 0xF];
+            }
+        });
+    }
 
     private static uint ToUint(IPAddress a)
     {
@@ -33,14 +51,17 @@ public sealed class EtcdDhcpLeaseStore(DhcpLeaseRepository leases) : IDhcpLeaseS
         return new IPAddress(b);
     }
 
-    private static LeaseGrant Grant(DhcpLeaseAnswer a) => new(
-        ToIp(a.Address),
-        ToIp(a.Subnet!.Mask),
-        a.Subnet.Gateway is { } g ? ToIp(g) : null,
-        a.Subnet.Dns.Select(ToIp).ToList(),
-        a.Subnet.DomainName,
-        a.HostName,
-        a.LeaseTime);
+    /// <summary>The per-subnet part of a grant, built once per subnet object (a new IPAM config makes new ones).</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ResolvedSubnet, SubnetConfig> SubnetConfigs = [];
+
+    private sealed record SubnetConfig(IPAddress Mask, IPAddress? Router, IReadOnlyList<IPAddress> Dns);
+
+    private static LeaseGrant Grant(DhcpLeaseAnswer a)
+    {
+        var subnet = a.Subnet!;
+        var config = SubnetConfigs.GetValue(subnet, static s => new SubnetConfig(ToIp(s.Mask), s.Gateway is { } g ? ToIp(g) : null, s.Dns.Select(ToIp).ToList()));
+        return new LeaseGrant(ToIp(a.Address), config.Mask, config.Router, config.Dns, subnet.DomainName, a.HostName, a.LeaseTime);
+    }
 
     private static LeaseResult Result(DhcpLeaseAnswer a) => a.Outcome switch
     {

@@ -218,7 +218,7 @@ public sealed partial class DhcpHandler
         {
             case DhcpMessageType.Discover:
                 {
-                    Seen(request, DhcpBootStages.DhcpDiscover);
+                    SeenIfBooting(request, boot, DhcpBootStages.DhcpDiscover);
                     var result = await store.OfferAsync(lease, ct);
                     if (result.Outcome == LeaseOutcome.Granted && result.Grant is { } grant)
                     {
@@ -318,7 +318,7 @@ public sealed partial class DhcpHandler
         {
             case LeaseOutcome.Granted when result.Grant is { } grant:
                 var ack = LeaseReply(context, DhcpMessageType.Ack, grant, boot, serverId, inform: false);
-                Seen(request, DhcpBootStages.DhcpAck);
+                SeenIfBooting(request, boot, DhcpBootStages.DhcpAck);
                 LogAcked(context, grant.Address, grant.LeaseTime.TotalSeconds, ack.Destination.Kind);
                 return ack;
             case LeaseOutcome.Nak:
@@ -593,6 +593,19 @@ public sealed partial class DhcpHandler
             options.HostName,
             options.ClientMachineId,
             serverId);
+    }
+
+    /// <summary>
+    /// Boot progress is for machines that network-boot: a phone or a laptop taking an ordinary lease on the
+    /// provisioning LAN is not a machine being provisioned, and recording every such MAC (phones randomise theirs)
+    /// would grow etcd without bound.
+    /// </summary>
+    private void SeenIfBooting(DhcpMessage request, BootDecision boot, string stage)
+    {
+        if (boot.Kind != BootKind.None)
+        {
+            Seen(request, stage);
+        }
     }
 
     private void Seen(DhcpMessage request, string stage) =>

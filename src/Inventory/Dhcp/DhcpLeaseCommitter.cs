@@ -267,6 +267,10 @@ internal sealed class DhcpLeaseCommitter : IAsyncDisposable
 
         public long ExpectedRevision { get; } = expectedRevision;
 
-        public TaskCompletionSource<DhcpLeaseWriteResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        /// <summary>
+        /// Completed once per batch, from one thread: the waiters' continuations (the ACKs) run inline one after the
+        /// other rather than each waking a thread-pool thread.
+        /// </summary>
+        public TaskCompletionSource<DhcpLeaseWriteResult> Done { get; } = new();
     }
 }

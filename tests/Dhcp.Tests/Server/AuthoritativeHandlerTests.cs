@@ -165,7 +165,19 @@ public class AuthoritativeHandlerTests
         Assert.Equal(destination, reply.Destination.Kind);
         var lease = Assert.Single(h.Store.Leases);
         Assert.Equal(InMemoryLeaseStore.LeaseState.Bound, lease.State);
-        Assert.Contains(h.Progress.Seen, s => s.Stage == DhcpBootStages.DhcpAck);
+        var booting = !golden.StartsWith("udhcpc", StringComparison.Ordinal) && !golden.StartsWith("dhclient", StringComparison.Ordinal);
+        Assert.Equal(booting, h.Progress.Seen.Any(s => s.Stage == DhcpBootStages.DhcpAck)); // boot progress only for network-boot clients
+    }
+
+    [Fact]
+    public async Task An_ordinary_dhcp_client_gets_its_lease_and_leaves_no_boot_progress()
+    {
+        var h = new HandlerHarness();
+
+        var ack = await h.LeaseAsync(HandlerHarness.Golden("udhcpc-discover.bin"));
+
+        Assert.Equal(DhcpMessageType.Ack, ack.Type);
+        Assert.Empty(h.Progress.Seen);
     }
 
     [Fact]
