@@ -33,4 +33,8 @@ internal static class EventIds
     public const int ServerRegistered = 1550;
     public const int ServerLeaseLost = 1551;
     public const int ServerRegistryFailed = 1552;
+    // 1600–1699: boot profiles and install records
+    public const int ProfileSaved = 1600;
+    public const int ProfileDeleted = 1601;
+    public const int InstallRecorded = 1602;
 }

@@ -75,6 +75,16 @@ public sealed class EtcdKeys
 
     public string AssetHolder(string serverId, string sha256) => AssetHoldersPrefix + serverId + "/" + sha256;
 
+    /// <summary><c>profiles/{role}</c>: JSON <see cref="Profiles.BootProfile"/>, the boot profile of a role.</summary>
+    public string ProfilesPrefix => Prefix + "profiles/";
+
+    public string Profile(string role) => ProfilesPrefix + role;
+
+    /// <summary><c>installs/{serial}</c>: JSON <see cref="Profiles.InstallRecord"/>, the profile version a machine was given.</summary>
+    public string InstallsPrefix => Prefix + "installs/";
+
+    public string Install(string serial) => InstallsPrefix + serial;
+
     /// <summary><c>servers/{id}</c>: JSON <see cref="Servers.BootServerRecord"/>, with the boot server's lease.</summary>
     public string ServersPrefix => Prefix + "servers/";
 
