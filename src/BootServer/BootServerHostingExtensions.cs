@@ -9,6 +9,7 @@ using NekkoMetal.BootServer.Auth;
 using NekkoMetal.BootServer.Boot;
 using NekkoMetal.BootServer.Configuration;
 using NekkoMetal.BootServer.Health;
+using NekkoMetal.BootServer.Profiles;
 using NekkoMetal.BootServer.Startup;
 using NekkoMetal.Inventory;
 using NekkoMetal.Inventory.Storage;
@@ -45,6 +46,7 @@ public static class BootServerHostingExtensions
         services.AddHostedService(sp => sp.GetRequiredService<InventoryBootstrapper>());
 
         services.AddAssets();
+        services.AddProfiles();
         services.AddSingleton<Boot.IpxeScripts>();
         Network.BootProtocols.Register(services);
         services.AddAuthentication(BearerTokenHandler.SchemeName)
@@ -104,6 +106,7 @@ public static class BootServerHostingExtensions
         app.MapDiscoveryApi();
         app.MapBootEndpoints();
         app.MapAssets();
+        app.MapProfiles();
         return app;
     }
 }

@@ -28,4 +28,7 @@ internal static class EventIds
     public const int AssetRemoved = 2402;
     public const int AssetPassFailed = 2403;
     public const int AssetServerIdentity = 2404;
+
+    // 2500–2599: boot profiles and rendered configuration
+    public const int ConfigServed = 2500;
 }
