@@ -24,6 +24,7 @@ internal static class NekkoctlCommand
         root.Subcommands.Add(TokensCommands.Create(runner));
         root.Subcommands.Add(DiscoveryCommands.Create(runner));
         root.Subcommands.Add(AssetsCommands.Create(runner, options));
+        root.Subcommands.Add(ProfilesCommands.Create(runner));
         return root;
     }
 }
