@@ -217,18 +217,11 @@ public sealed partial class DhcpServer : BackgroundService
         return true;
     }
 
-    /// <summary>A receive that returns sooner than this found a datagram already queued: no wait, no context switch.</summary>
-    private static readonly long QueuedReceiveTicks = System.Diagnostics.Stopwatch.Frequency / 20_000; // 50 µs
-
-    /// <summary>Datagrams received in a row without ever waiting, from which the server counts as behind.</summary>
-    private const int BehindStreak = 256;
-
     private void ReceiveLoop(Listener listener, CancellationToken ct)
     {
         var backOff = InitialBackOff;
         var limits = _options.Limits;
         var buffer = GC.AllocateUninitializedArray<byte>(limits.MaxDatagramSize + 1, pinned: true);
-        var streak = 0;
         while (!ct.IsCancellationRequested)
         {
             if (listener.Fatal)
@@ -262,14 +255,12 @@ public sealed partial class DhcpServer : BackgroundService
             EndPoint remote = AnyEndPoint;
             IPPacketInformation packetInformation;
             var flags = SocketFlags.None;
-            var before = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 received = socket.ReceiveMessageFrom(buffer, ref flags, ref remote, out packetInformation);
             }
             catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
             {
-                streak = 0;
                 continue; // idle: look at the stop token
             }
             catch (SocketException ex)
@@ -307,13 +298,12 @@ public sealed partial class DhcpServer : BackgroundService
                 continue; // closed under us (reopened after an error): the next round sees it
             }
 
-            streak = System.Diagnostics.Stopwatch.GetTimestamp() - before < QueuedReceiveTicks ? streak + 1 : 0;
-            Dispatch(listener, socket, buffer.AsSpan(0, received), (IPEndPoint)remote, packetInformation, behind: streak >= BehindStreak, ct);
+            Dispatch(listener, socket, buffer.AsSpan(0, received), (IPEndPoint)remote, packetInformation, ct);
         }
     }
 
     /// <summary>Decodes and checks one datagram and handles it: on this thread when the handler answers at once.</summary>
-    private void Dispatch(Listener listener, Socket socket, ReadOnlySpan<byte> datagram, IPEndPoint source, IPPacketInformation packetInformation, bool behind, CancellationToken ct)
+    private void Dispatch(Listener listener, Socket socket, ReadOnlySpan<byte> datagram, IPEndPoint source, IPPacketInformation packetInformation, CancellationToken ct)
     {
         var name = listener.Options.Name;
         _metrics.Received(name);
@@ -339,17 +329,18 @@ public sealed partial class DhcpServer : BackgroundService
             return;
         }
 
-        // Overload: a DISCOVER starts an exchange, a REQUEST finishes one. When requests wait for a slot, or datagrams
-        // have been queuing at the socket for a long run, new exchanges are shed so that the started ones complete
-        // (their clients retransmit the DISCOVER later) instead of every exchange finishing too late.
+        // Overload: a DISCOVER starts an exchange, a REQUEST finishes one. When half the slots are taken by requests
+        // still waiting (on the lease store), new exchanges are shed so that the started ones complete (their
+        // clients retransmit the DISCOVER) instead of every exchange finishing too late for its client.
         var discover = message.Options.MessageType == DhcpMessageType.Discover;
+        if (discover && _slots.CurrentCount < _options.MaxConcurrentRequests / 2)
+        {
+            _metrics.Dropped(name, "overloaded");
+            return;
+        }
+
         if (!_slots.Wait(0, CancellationToken.None))
         {
-            if (discover)
-            {
-                _metrics.Dropped(name, "overloaded");
-                return;
-            }
 
             try
             {
@@ -359,12 +350,6 @@ public sealed partial class DhcpServer : BackgroundService
             {
                 return;
             }
-        }
-        else if (behind && discover)
-        {
-            _slots.Release();
-            _metrics.Dropped(name, "behind");
-            return;
         }
 
         var context = new DhcpRequestContext(message, listener.Link!, listener.Kind, source, packetInformation.Address);

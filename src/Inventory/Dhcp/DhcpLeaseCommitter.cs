@@ -27,6 +27,9 @@ internal sealed class DhcpLeaseCommitter : IAsyncDisposable
     /// <summary>Leases per transaction: etcd's default <c>--max-txn-ops</c> is 128 per branch.</summary>
     public const int MaxBatch = 100;
 
+    /// <summary>Transactions in flight at once: etcd writes concurrent ones with one log append and fsync.</summary>
+    public const int MaxInFlight = 4;
+
     private readonly InventoryContext _ctx;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stop = new();
@@ -35,6 +38,9 @@ internal sealed class DhcpLeaseCommitter : IAsyncDisposable
 
     /// <summary>Writes in the channel (the single-reader channel cannot count them itself).</summary>
     private int _queued;
+    private readonly SemaphoreSlim _inFlight = new(MaxInFlight, MaxInFlight);
+    private readonly HashSet<string> _busyKeys = new(StringComparer.Ordinal);
+    private TaskCompletionSource _commitDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _batchFull = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public DhcpLeaseCommitter(InventoryContext ctx) => _ctx = ctx;
@@ -83,8 +89,6 @@ internal sealed class DhcpLeaseCommitter : IAsyncDisposable
     private async Task RunAsync(CancellationToken ct)
     {
         var carry = new List<Pending>();
-        var batch = new List<Pending>(MaxBatch);
-        var keys = new HashSet<string>(StringComparer.Ordinal);
         var reader = _queue.Reader;
         try
         {
@@ -95,31 +99,43 @@ internal sealed class DhcpLeaseCommitter : IAsyncDisposable
                     return;
                 }
 
+                // The batch fills while this waits for a transaction slot and then for company.
+                await _inFlight.WaitAsync(ct);
+                var committed = Volatile.Read(ref _commitDone).Task;
                 await WaitForCompanyAsync(carry.Count, ct);
-                batch.Clear();
-                keys.Clear();
+                var batch = new List<Pending>(MaxBatch);
                 var deferred = new List<Pending>();
-                foreach (var p in carry)
+                lock (_busyKeys)
                 {
-                    Take(p);
-                }
+                    foreach (var p in carry)
+                    {
+                        Take(p);
+                    }
 
-                carry.Clear();
-                while (batch.Count < MaxBatch && reader.TryRead(out var next))
-                {
-                    Interlocked.Decrement(ref _queued);
-                    Take(next);
+                    carry.Clear();
+                    while (batch.Count < MaxBatch && reader.TryRead(out var next))
+                    {
+                        Interlocked.Decrement(ref _queued);
+                        Take(next);
+                    }
                 }
 
                 carry.AddRange(deferred);
-                if (batch.Count > 0)
+                if (batch.Count == 0)
                 {
-                    await CommitAsync(batch, carry, ct);
+                    // Only writes to keys of transactions still in flight: wait for one of those (or for new writes).
+                    _inFlight.Release();
+                    await Task.WhenAny(committed, reader.WaitToReadAsync(ct).AsTask());
+                    continue;
                 }
+
+                _ = CommitAsync(batch, ct);
 
                 void Take(Pending p)
                 {
-                    if (batch.Count < MaxBatch && keys.Add(p.Key))
+                    // etcd refuses two writes to one key in a transaction; and a write must not overtake an earlier
+                    // one to the same key that is still in flight.
+                    if (batch.Count < MaxBatch && _busyKeys.Add(p.Key))
                     {
                         batch.Add(p);
                     }
@@ -171,59 +187,87 @@ internal sealed class DhcpLeaseCommitter : IAsyncDisposable
         ct.ThrowIfCancellationRequested();
     }
 
-    private async Task CommitAsync(List<Pending> batch, List<Pending> carry, CancellationToken ct)
+    /// <summary>Sends one batch as one transaction; up to <see cref="MaxInFlight"/> run at once (etcd commits them together).</summary>
+    private async Task CommitAsync(List<Pending> batch, CancellationToken ct)
     {
-        var txn = new TxnRequest();
-        foreach (var p in batch)
-        {
-            txn.Compare.Add(p.ExpectedRevision == 0 ? Txn.Absent(p.Key) : Txn.ModRevisionIs(p.Key, p.ExpectedRevision));
-            txn.Success.Add(Txn.Put(p.Key, p.Value));
-            txn.Failure.Add(Txn.Get(p.Key));
-        }
-
-        TxnResponse response;
         try
         {
-            response = await _ctx.Store.TxnAsync(txn, ct);
-            Interlocked.Increment(ref _transactions);
+            var txn = new TxnRequest();
+            foreach (var p in batch)
+            {
+                txn.Compare.Add(p.ExpectedRevision == 0 ? Txn.Absent(p.Key) : Txn.ModRevisionIs(p.Key, p.ExpectedRevision));
+                txn.Success.Add(Txn.Put(p.Key, p.Value));
+                txn.Failure.Add(Txn.Get(p.Key));
+            }
+
+            TxnResponse response;
+            try
+            {
+                response = await _ctx.Store.TxnAsync(txn, ct);
+                Interlocked.Increment(ref _transactions);
+            }
+#pragma warning disable CA1031 // handed to every waiter of the batch
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                Release(batch);
+                foreach (var p in batch)
+                {
+                    p.Done.TrySetException(e);
+                }
+
+                return;
+            }
+
+            Release(batch);
+            if (response.Succeeded)
+            {
+                // Waiters resume once the cache shows the writes (read-your-writes; the allocator sees them taken).
+                await CompleteAfterReadBackAsync(batch, response.Header.Revision, ct);
+                return;
+            }
+
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var p = batch[i];
+                var kvs = response.Responses[i].ResponseRange.Kvs;
+                var actual = kvs.Count == 0 ? 0 : kvs[0].ModRevision;
+                if (actual == p.ExpectedRevision)
+                {
+                    // This one was fine: another write's compare failed the transaction. Queue it again.
+                    Interlocked.Increment(ref _queued);
+                    if (!_queue.Writer.TryWrite(p))
+                    {
+                        Interlocked.Decrement(ref _queued);
+                        p.Done.TrySetException(new ObjectDisposedException(nameof(DhcpLeaseCommitter)));
+                    }
+                }
+                else
+                {
+                    var current = kvs.Count == 0 ? null : InventoryJson.FromBytes<DhcpLease>(kvs[0].Value) with { Revision = kvs[0].ModRevision };
+                    p.Done.TrySetResult(new DhcpLeaseWriteResult(false, current));
+                }
+            }
         }
-        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        finally
+        {
+            _inFlight.Release();
+            Interlocked.Exchange(ref _commitDone, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        }
+    }
+
+    private void Release(List<Pending> batch)
+    {
+        lock (_busyKeys)
         {
             foreach (var p in batch)
             {
-                p.Done.TrySetException(e);
-            }
-
-            return;
-        }
-
-        if (response.Succeeded)
-        {
-            // Waiters resume once the cache shows the writes (read-your-writes; the allocator sees them taken),
-            // while this loop goes on with the next batch.
-            var committed = batch.ToArray();
-            _ = CompleteAfterReadBackAsync(committed, response.Header.Revision, ct);
-            return;
-        }
-
-        for (var i = 0; i < batch.Count; i++)
-        {
-            var p = batch[i];
-            var kvs = response.Responses[i].ResponseRange.Kvs;
-            var actual = kvs.Count == 0 ? 0 : kvs[0].ModRevision;
-            if (actual == p.ExpectedRevision)
-            {
-                carry.Add(p); // this one was fine: another write's compare failed the transaction
-            }
-            else
-            {
-                var current = kvs.Count == 0 ? null : InventoryJson.FromBytes<DhcpLease>(kvs[0].Value) with { Revision = kvs[0].ModRevision };
-                p.Done.TrySetResult(new DhcpLeaseWriteResult(false, current));
+                _busyKeys.Remove(p.Key);
             }
         }
     }
 
-    private async Task CompleteAfterReadBackAsync(Pending[] committed, long revision, CancellationToken ct)
+    private async Task CompleteAfterReadBackAsync(List<Pending> committed, long revision, CancellationToken ct)
     {
         try
         {
@@ -256,7 +300,14 @@ internal sealed class DhcpLeaseCommitter : IAsyncDisposable
             }
         }
 
+        // Transactions still in flight end (cancelled) before the cancellation source goes.
+        for (var i = 0; i < MaxInFlight; i++)
+        {
+            await _inFlight.WaitAsync(TimeSpan.FromSeconds(5));
+        }
+
         _stop.Dispose();
+        _inFlight.Dispose();
     }
 
     private sealed class Pending(string key, Google.Protobuf.ByteString value, long expectedRevision)
