@@ -57,7 +57,7 @@ public sealed record DhcpServerOptions
     public TimeSpan DeclineQuarantineTime { get; init; } = TimeSpan.FromHours(24);
 
     /// <summary>Requests handled at once (each may wait on the lease store); the receive loops pause when all are busy.</summary>
-    public int MaxConcurrentRequests { get; init; } = 256;
+    public int MaxConcurrentRequests { get; init; } = 512;
 
     /// <summary>Codec limits, enforced on every datagram. (A fresh instance: configuration binding writes into it, so it must not be the shared <see cref="DhcpLimits.Default"/>.)</summary>
     public DhcpLimits Limits { get; init; } = new();

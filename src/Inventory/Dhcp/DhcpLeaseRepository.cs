@@ -171,24 +171,29 @@ public sealed partial class DhcpLeaseRepository : IAsyncDisposable
             {
                 if (TryOfferLocked(subnet, client, requested, now, blocksOnly: true) is { } address)
                 {
+                    var pool = PoolOf(subnet);
+                    if (pool.RunningLow && !pool.Claiming)
+                    {
+                        pool.Claiming = true;
+                        _ = ClaimAheadAsync(subnet, pool);
+                    }
+
                     return Granted(address, subnet, hostName);
                 }
             }
 
             // None of this server's blocks has a free address: claim another block, then try again.
-            var claimed = await _blocks.ClaimAsync(
-                subnet,
-                usable: (first, last) => { lock (_gate) { return AnyFreeLocked(subnet, first, last, _ctx.Time.GetUtcNow()); } },
-                stillNeeded: () => { lock (_gate) { return !PoolOf(subnet).HasRoom; } },
-                ct);
-            if (claimed is not { } block)
-            {
-                break;
-            }
-
+            var claimed = await ClaimBlockAsync(subnet, () => !PoolOf(subnet).HasRoom, ct);
             lock (_gate)
             {
-                PoolOf(subnet).Add(block.First, block.Last);
+                if (claimed is { } block)
+                {
+                    PoolOf(subnet).Add(block.First, block.Last);
+                }
+                else if (!PoolOf(subnet).HasRoom)
+                {
+                    break; // nothing left to claim
+                }
             }
         }
 
@@ -203,6 +208,39 @@ public sealed partial class DhcpLeaseRepository : IAsyncDisposable
         }
 
         return DhcpLeaseAnswer.No(DhcpLeaseOutcome.NoAddress, $"the DHCP range of subnet '{subnet.Name}' is exhausted");
+    }
+
+    private Task<(uint First, uint Last)?> ClaimBlockAsync(ResolvedSubnet subnet, Func<bool> stillNeeded, CancellationToken ct) =>
+        _blocks.ClaimAsync(
+            subnet,
+            usable: (first, last) => { lock (_gate) { return AnyFreeLocked(subnet, first, last, _ctx.Time.GetUtcNow()); } },
+            stillNeeded: () => { lock (_gate) { return stillNeeded(); } },
+            ct);
+
+    /// <summary>Claims the next block while the last one still has room, so that offers do not wait for etcd.</summary>
+    private async Task ClaimAheadAsync(ResolvedSubnet subnet, Pool pool)
+    {
+        try
+        {
+            if (await ClaimBlockAsync(subnet, () => pool.RunningLow, CancellationToken.None) is { } block)
+            {
+                lock (_gate)
+                {
+                    pool.Add(block.First, block.Last);
+                }
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // stopping
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                pool.Claiming = false;
+            }
+        }
     }
 
     /// <summary>The client's current offer, its last lease, the requested address, or the next free one; held for it.</summary>
@@ -504,6 +542,32 @@ public sealed partial class DhcpLeaseRepository : IAsyncDisposable
 
         /// <summary>Whether some block still has addresses not looked at since the last rescan.</summary>
         public bool HasRoom => _blocks.Exists(b => !b.Full);
+
+        /// <summary>A claim ahead is under way.</summary>
+        public bool Claiming { get; set; }
+
+        /// <summary>At most one block has room left, and less than half of it: time to claim the next one.</summary>
+        public bool RunningLow
+        {
+            get
+            {
+                Block? open = null;
+                foreach (var b in _blocks)
+                {
+                    if (!b.Full)
+                    {
+                        if (open is not null)
+                        {
+                            return false;
+                        }
+
+                        open = b;
+                    }
+                }
+
+                return open is null || open.Last - open.Next < (open.Last - open.First + 1) / 2;
+            }
+        }
 
         public void Add(uint first, uint last)
         {
