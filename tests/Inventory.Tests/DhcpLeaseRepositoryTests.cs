@@ -121,6 +121,35 @@ public sealed class DhcpLeaseRepositoryTests(EtcdFixture etcd) : IAsyncLifetime
         Assert.Empty((await _inv.Store.GetPrefixAsync(_inv.Store.Keys.DhcpBlocksPrefix, default)).Kvs);
     }
 
+    [Fact]
+    public async Task AllOwnBlocksFull_AddressesFreedInOne_AreOfferedAtOnce_WithoutWaitingForARescan()
+    {
+        await _inv.Ipam.SetAsync(new IpamConfig
+        {
+            Subnets = [new IpamSubnet { Name = "tiny", Cidr = "10.50.0.0/16", Gateway = "10.50.0.254", RangeStart = "10.50.0.1", RangeEnd = "10.50.0.200", DhcpRangeStart = "10.50.9.0", DhcpRangeEnd = "10.50.9.15", LeaseSeconds = 600 }],
+        }, "test", default);
+        var leases = Leases(_inv);
+        var bound = new List<(string Client, uint Address)>();
+        for (var i = 0; i < 16; i++)
+        {
+            var mac = $"52:54:00:44:00:{i:x2}";
+            var offer = await leases.OfferAsync("mac:" + mac, mac, Link, null, null, default);
+            Assert.Equal(DhcpLeaseOutcome.Granted, (await leases.RequestAsync("mac:" + mac, mac, Link, offer.Address, null, default)).Outcome);
+            bound.Add(("mac:" + mac, offer.Address));
+        }
+
+        Assert.Equal(16, bound.Select(b => b.Address).Distinct().Count());
+        Assert.Equal(DhcpLeaseOutcome.NoAddress, (await leases.OfferAsync("full", "52:54:00:44:01:00", Link, null, null, default)).Outcome);
+
+        await leases.ReleaseAsync(bound[1].Client, bound[1].Address, default); // in the first block, long marked full
+        var rounds = leases.BlockClaimRounds;
+        var again = await leases.OfferAsync("late", "52:54:00:44:01:01", Link, null, null, default);
+        Assert.Equal(DhcpLeaseOutcome.Granted, again.Outcome);
+        Assert.Equal(bound[1].Address, again.Address);
+        Assert.InRange(leases.BlockClaimRounds - rounds, 1, 2); // one round takes our own block up again (and one may claim ahead), not one per attempt
+        Assert.Equal(4, (await _inv.Store.GetPrefixAsync(_inv.Store.Keys.DhcpBlocksPrefix, default)).Kvs.Count); // 16 addresses: 4 blocks of 4
+    }
+
     [Theory]
     [InlineData(1u, 4u)]
     [InlineData(100u, 4u)]

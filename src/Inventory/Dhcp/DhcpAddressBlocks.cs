@@ -44,6 +44,11 @@ internal sealed partial class DhcpAddressBlocks : IAsyncDisposable
         _logger = logger;
     }
 
+    private long _claimRounds;
+
+    /// <summary>Claim rounds that went to etcd (each reads the claims and tries blocks): for tests.</summary>
+    public long ClaimRounds => Interlocked.Read(ref _claimRounds);
+
     /// <summary>This process's identity in claims.</summary>
     public string ServerId { get; } = Guid.NewGuid().ToString("N");
 
@@ -91,6 +96,7 @@ internal sealed partial class DhcpAddressBlocks : IAsyncDisposable
                 return null; // another offer claimed one while this one waited
             }
 
+            Interlocked.Increment(ref _claimRounds);
             var leaseId = await EnsureLeaseAsync(ct);
             var claimed = (await _ctx.Store.GetPrefixAsync(_ctx.Keys.DhcpBlocksPrefix, ct)).Kvs
                 .ToDictionary(kv => kv.Key.ToStringUtf8(), kv => InventoryJson.FromBytes<DhcpAddressBlockClaim>(kv.Value).Server, StringComparer.Ordinal);

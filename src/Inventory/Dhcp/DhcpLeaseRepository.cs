@@ -98,6 +98,9 @@ public sealed partial class DhcpLeaseRepository : IAsyncDisposable
     /// <summary>Lease transactions sent to etcd so far (each carries up to <see cref="DhcpLeaseCommitter.MaxBatch"/> leases).</summary>
     public long CommitTransactions => _committer.Transactions;
 
+    /// <summary>Block claim rounds sent to etcd so far.</summary>
+    internal long BlockClaimRounds => _blocks.ClaimRounds;
+
     /// <summary>This boot server's identity in DHCP block claims.</summary>
     public string ServerId => _blocks.ServerId;
 
@@ -172,7 +175,7 @@ public sealed partial class DhcpLeaseRepository : IAsyncDisposable
                 if (TryOfferLocked(subnet, client, requested, now, blocksOnly: true) is { } address)
                 {
                     var pool = PoolOf(subnet);
-                    if (pool.RunningLow && !pool.Claiming)
+                    if (pool.RunningLow && !pool.Claiming && now >= pool.NoClaimAheadUntil)
                     {
                         pool.Claiming = true;
                         _ = ClaimAheadAsync(subnet, pool);
@@ -222,11 +225,16 @@ public sealed partial class DhcpLeaseRepository : IAsyncDisposable
     {
         try
         {
-            if (await ClaimBlockAsync(subnet, () => pool.RunningLow, CancellationToken.None) is { } block)
+            var block = await ClaimBlockAsync(subnet, () => pool.RunningLow, CancellationToken.None);
+            lock (_gate)
             {
-                lock (_gate)
+                if (block is { } b)
                 {
-                    pool.Add(block.First, block.Last);
+                    pool.Add(b.First, b.Last);
+                }
+                else
+                {
+                    pool.NoClaimAheadUntil = _ctx.Time.GetUtcNow() + RescanInterval; // every block is taken: do not ask etcd per offer
                 }
             }
         }
@@ -546,6 +554,9 @@ public sealed partial class DhcpLeaseRepository : IAsyncDisposable
         /// <summary>A claim ahead is under way.</summary>
         public bool Claiming { get; set; }
 
+        /// <summary>The last claim ahead found no block: the next waits until then.</summary>
+        public DateTimeOffset NoClaimAheadUntil { get; set; }
+
         /// <summary>At most one block has room left, and less than half of it: time to claim the next one.</summary>
         public bool RunningLow
         {
@@ -569,13 +580,18 @@ public sealed partial class DhcpLeaseRepository : IAsyncDisposable
             }
         }
 
+        /// <summary>Adds a claimed block; one already here (ours, found to have free addresses again) is searched again from its start.</summary>
         public void Add(uint first, uint last)
         {
-            if (!_blocks.Exists(b => b.First == first))
+            if (_blocks.Find(b => b.First == first) is { } known)
             {
-                _blocks.Add(new Block(first, last));
-                _blocks.Sort((x, y) => x.First.CompareTo(y.First));
+                known.Next = known.First;
+                known.Full = false;
+                return;
             }
+
+            _blocks.Add(new Block(first, last));
+            _blocks.Sort((x, y) => x.First.CompareTo(y.First));
         }
 
         /// <summary>Next-fit over this server's blocks; exhausted blocks are searched again at most every <see cref="RescanInterval"/>.</summary>
