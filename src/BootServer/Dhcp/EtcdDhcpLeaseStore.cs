@@ -15,8 +15,19 @@ namespace NekkoMetal.BootServer.Dhcp;
 /// </summary>
 public sealed class EtcdDhcpLeaseStore(DhcpLeaseRepository leases) : IDhcpLeaseStore
 {
-    internal static string ClientKey(LeaseRequest r) =>
-        r.ClientId.Length > 0 ? "id:" + Convert.ToHexStringLower(r.ClientId.Span) : "mac:" + Mac(r.Mac);
+    /// <summary>
+    /// Who a lease belongs to: option 61 when present (RFC 2131 §4.2), else the MAC. A client id of hardware type 1
+    /// (Ethernet) followed by the client's own MAC names the same client as the MAC alone: firmware often sends no
+    /// option 61 (OVMF, PXE ROMs) and the iPXE it loads sends exactly that, which would otherwise hold a second address.
+    /// </summary>
+    internal static string ClientKey(LeaseRequest r)
+    {
+        var id = r.ClientId.Span;
+        var mac = r.Mac.GetAddressBytes();
+        return id.Length == 0 || (id.Length == mac.Length + 1 && id[0] == 1 && id[1..].SequenceEqual(mac))
+            ? "mac:" + Mac(r.Mac)
+            : "id:" + Convert.ToHexStringLower(id);
+    }
 
     private const string HexDigits = "0123456789abcdef";
 
