@@ -48,6 +48,7 @@ public static class BootServerHostingExtensions
         services.AddAssets();
         services.AddProfiles();
         services.AddSingleton<Boot.IpxeScripts>();
+        services.AddBootRateLimiting();
         Network.BootProtocols.Register(services);
         services.AddAuthentication(BearerTokenHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
@@ -97,6 +98,7 @@ public static class BootServerHostingExtensions
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         app.MapHealth();
         app.MapOpenApi().AllowAnonymous();
         app.MapScalarApiReference("/api-docs", o => o.WithTitle("NekkoMetal admin API")).AllowAnonymous();

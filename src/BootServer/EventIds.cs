@@ -21,6 +21,7 @@ internal static class EventIds
     public const int ApiServerError = 2200;
     public const int TftpOff = 2300;
     public const int BootFiles = 2301;
+    public const int BootRateLimited = 2310;
 
     // 2400–2499: assets (store, replication, serving)
     public const int AssetFetched = 2400;

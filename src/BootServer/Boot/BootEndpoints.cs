@@ -19,7 +19,8 @@ public static class BootEndpoints
     {
         var g = app.MapGroup("/boot").WithTags("Boot").AllowAnonymous();
         g.MapGet("/boot.ipxe", ChainScript).WithSummary("The first iPXE script: chains to the per-machine script");
-        g.MapGet("/ipxe", MachineScript).WithSummary("The iPXE script for the machine identified by serial, uuid or mac");
+        g.MapGet("/ipxe", MachineScript).WithSummary("The iPXE script for the machine identified by serial, uuid or mac")
+            .RequireRateLimiting(BootRateLimiting.Policy);
         g.MapGet("/discovery/{file}", DiscoveryFile).WithSummary("The discovery kernel (vmlinuz) and initramfs (initrd.img)");
         // HEAD too: OVMF's HTTP boot asks for the size with HEAD before the GET (a 405 there ends the boot).
         g.MapMethods("/{file}", ["GET", "HEAD"], IpxeBinary).WithSummary("iPXE binaries (ipxe.efi, undionly.kpxe, …) for UEFI HTTP boot");

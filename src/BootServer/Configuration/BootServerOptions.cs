@@ -41,6 +41,13 @@ public sealed class BootServerOptions
     /// <summary>Lifetime of the bootstrap token a discovery boot gets.</summary>
     public double DiscoveryTokenMinutes { get; set; } = 30;
 
+    /// <summary>
+    /// Requests per minute one client address may make to the plain-HTTP boot paths that mint bootstrap tokens or
+    /// render configuration (<c>/boot/ipxe</c>, <c>/boot/config/…</c>); more get 429 with Retry-After. 0: no limit.
+    /// A machine fetches these once or twice per boot.
+    /// </summary>
+    public int BootRequestsPerMinute { get; set; } = 60;
+
     /// <summary>Directory of iPXE binaries served over HTTP and TFTP (Debian's ipxe package).</summary>
     public string IpxeDir { get; set; } = "/usr/lib/ipxe";
 

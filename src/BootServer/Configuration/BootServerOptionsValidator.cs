@@ -81,6 +81,11 @@ public sealed class BootServerOptionsValidator : IValidateOptions<BootServerOpti
             errors.Add($"tftpAddress (--tftp-address) must be an IP address, got '{options.TftpAddress}'");
         }
 
+        if (options.BootRequestsPerMinute is < 0 or > 1_000_000)
+        {
+            errors.Add("bootRequestsPerMinute (--boot-requests-per-minute) must be between 0 (no limit) and 1000000");
+        }
+
         if (options.DiscoveryTokenMinutes is < 1 or > 1440)
         {
             errors.Add("discoveryTokenMinutes (--discovery-token-minutes) must be between 1 and 1440");

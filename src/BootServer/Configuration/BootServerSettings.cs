@@ -26,6 +26,7 @@ public static class BootServerSettings
         new("discoveryKernelArgs", "--discovery-kernel-args", "NEKKO_DISCOVERY_KERNEL_ARGS", "kernel command line of the discovery image (default 'console=tty0 console=ttyS0 panic=-1 cryptomgr.notests quiet')"),
         new("discoveryAutoAccept", "--discovery-auto-accept", "NEKKO_DISCOVERY_AUTO_ACCEPT", "register discovered machines at once (true, default) or hold them for approval: /api/v1/discovery/pending (false)"),
         new("discoveryTokenMinutes", "--discovery-token-minutes", "NEKKO_DISCOVERY_TOKEN_MINUTES", "lifetime of a discovery bootstrap token (default 30)"),
+        new("bootRequestsPerMinute", "--boot-requests-per-minute", "NEKKO_BOOT_REQUESTS_PER_MINUTE", "per client address, on /boot/ipxe and /boot/config (token-minting paths; default 60, 0 = no limit)"),
         new("ipxeDir", "--ipxe-dir", "NEKKO_IPXE_DIR", "directory of iPXE binaries: ipxe.efi, undionly.kpxe, ipxe.pxe (default /usr/lib/ipxe, Debian's ipxe package)"),
         new("dhcpInterfaces", "--dhcp-interfaces", "NEKKO_DHCP_INTERFACES", "DHCP on these interfaces, e.g. 'br0=authoritative' or 'eth0=proxy' (comma-separated); empty = no DHCP (default)"),
         new("dhcpRouterAdvertisements", "--dhcp-router-advertisements", "NEKKO_DHCP_ROUTER_ADVERTISEMENTS", "send IPv6 router advertisements (lifetime 0) on the DHCP interfaces so iPXE does not wait 13-16 s (default false)"),

@@ -28,7 +28,7 @@ public static partial class ConfigEndpoints
 
     public static IEndpointRouteBuilder MapConfigEndpoints(this IEndpointRouteBuilder app)
     {
-        var g = app.MapGroup("/boot/config").WithTags("Boot").AllowAnonymous();
+        var g = app.MapGroup("/boot/config").WithTags("Boot").AllowAnonymous().RequireRateLimiting(Boot.BootRateLimiting.Policy);
         g.MapGet("/{serial}/" + UserData, (string serial, HttpContext c, CancellationToken ct) => Serve(serial, UserData, c, ct))
             .WithSummary("cloud-init user-data rendered for the machine (NoCloud)");
         g.MapGet("/{serial}/" + MetaData, (string serial, HttpContext c, CancellationToken ct) => Serve(serial, MetaData, c, ct))
