@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using NekkoMetal.TestKit;
 using Xunit.Abstractions;
 
@@ -21,6 +22,15 @@ public sealed class UefiHttpBootTests(ITestOutputHelper output)
         Assert.Contains("Downloading...100%", console, StringComparison.Ordinal);
         Assert.DoesNotContain("PXEv4", console, StringComparison.Ordinal); // not OVMF's PXE (TFTP) path
         Assert.Contains("NekkoMetal: unknown machine", console, StringComparison.Ordinal); // our script ran in that iPXE
+
+        // One lease for the machine: OVMF (no option 61), the iPXE it loads and the discovery image's udhcpc (both
+        // option 61 = 01 + MAC) are one client, so all three get the same address.
+        var firmwareIp = Regex.Match(console, @"Station IP address is ([0-9.]+)").Groups[1].Value;
+        var ipxeIp = Regex.Match(console, @"net0: ([0-9.]+)/").Groups[1].Value;
+        var linuxIp = Regex.Match(console, @"lease of ([0-9.]+) obtained").Groups[1].Value;
+        Assert.NotEmpty(firmwareIp);
+        Assert.Equal(firmwareIp, ipxeIp);
+        Assert.Equal(firmwareIp, linuxIp);
     }
 
     /// <summary>OVMF's HttpBootDxe sends HEAD for the file size before the GET; a 405 there ends the boot.</summary>
