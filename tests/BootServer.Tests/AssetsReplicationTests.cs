@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -168,7 +166,7 @@ public sealed class AssetsReplicationTests(EtcdFixture etcd) : IAsyncLifetime
     private sealed class ServerProcess(string name, string etcdEndpoint, string prefix) : IAsyncDisposable
     {
         private readonly StringWriter _log = new();
-        private Process? _process;
+        private BootServerProcess? _process;
 
         public string DataDir { get; } = Directory.CreateTempSubdirectory($"nekko-assets-{name}-").FullName;
 
@@ -176,44 +174,10 @@ public sealed class AssetsReplicationTests(EtcdFixture etcd) : IAsyncLifetime
 
         public string Url => $"http://127.0.0.1:{Port}";
 
-        public async Task StartAsync()
-        {
-            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var arg in new[]
-            {
-                Path.Combine(AppContext.BaseDirectory, "nekko-bootserver.dll"),
+        public async Task StartAsync() =>
+            _process = await BootServerProcess.StartAsync(Url, _log,
                 "--data-dir", DataDir, "--http-url", Url, "--etcd-endpoints", etcdEndpoint, "--etcd-prefix", prefix,
-                "--tftp-port", "0", "--server-id", "bs-" + name,
-            })
-            {
-                psi.ArgumentList.Add(arg);
-            }
-
-            _process = Process.Start(psi)!;
-            _process.OutputDataReceived += (_, e) => { lock (_log) { _log.WriteLine(e.Data); } };
-            _process.ErrorDataReceived += (_, e) => { lock (_log) { _log.WriteLine(e.Data); } };
-            _process.BeginOutputReadLine();
-            _process.BeginErrorReadLine();
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-            var until = DateTime.UtcNow.AddSeconds(60);
-            while (true)
-            {
-                Assert.False(_process.HasExited, "the boot server exited: " + Log());
-                try
-                {
-                    if ((await http.GetAsync(Url + "/health/ready")).IsSuccessStatusCode)
-                    {
-                        return;
-                    }
-                }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-                {
-                }
-
-                Assert.True(DateTime.UtcNow < until, "the boot server did not become ready: " + Log());
-                await Task.Delay(100);
-            }
-        }
+                "--tftp-port", "0", "--server-id", "bs-" + name);
 
         /// <summary>The admin token: written by whichever server bootstrapped the prefix.</summary>
         public async Task<string> AdminTokenAsync()
@@ -225,11 +189,9 @@ public sealed class AssetsReplicationTests(EtcdFixture etcd) : IAsyncLifetime
 
         public async Task StopAsync()
         {
-            if (_process is { HasExited: false })
+            if (_process is { } process)
             {
-                using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]);
-                await kill.WaitForExitAsync();
-                await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+                await process.StopAsync();
             }
         }
 
@@ -249,7 +211,7 @@ public sealed class AssetsReplicationTests(EtcdFixture etcd) : IAsyncLifetime
             }
             catch (TimeoutException)
             {
-                _process!.Kill();
+                // killed below
             }
 
             _process?.Dispose();

@@ -16,70 +16,20 @@ public sealed class BootServerProcessTests : IDisposable
     private readonly int _clientPort = EtcdServer.FreePort();
     private readonly int _peerPort = EtcdServer.FreePort();
     private readonly StringWriter _log = new();
-    private Process? _server;
+    private BootServerProcess? _server;
 
     private string Url => $"http://127.0.0.1:{_httpPort}";
 
-    private async Task StartAsync()
-    {
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in new[]
-        {
-            Path.Combine(AppContext.BaseDirectory, "nekko-bootserver.dll"),
+    private async Task StartAsync() =>
+        _server = await BootServerProcess.StartAsync(Url, _log,
             "--data-dir", _dataDir, "--http-url", Url,
             "--embedded-etcd-client-port", _clientPort.ToString(CultureInfo.InvariantCulture),
             "--embedded-etcd-peer-port", _peerPort.ToString(CultureInfo.InvariantCulture),
-            "--tftp-port", "0",
-        })
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        _server = Process.Start(psi)!;
-        _server.OutputDataReceived += (_, e) => { lock (_log) { _log.WriteLine(e.Data); } };
-        _server.ErrorDataReceived += (_, e) => { lock (_log) { _log.WriteLine(e.Data); } };
-        _server.BeginOutputReadLine();
-        _server.BeginErrorReadLine();
-
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var until = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            Assert.False(_server.HasExited, "the boot server exited: " + Log());
-            try
-            {
-                if ((await http.GetAsync(Url + "/health/ready")).IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-            }
-
-            Assert.True(DateTime.UtcNow < until, "the boot server did not become ready: " + Log());
-            await Task.Delay(100);
-        }
-    }
+            "--tftp-port", "0");
 
     private async Task StopAsync(bool crash)
     {
-        if (crash)
-        {
-            _server!.Kill(); // SIGKILL: no clean-up at all
-        }
-        else
-        {
-            using var kill = Process.Start("kill", ["-TERM", _server!.Id.ToString(CultureInfo.InvariantCulture)]);
-            await kill.WaitForExitAsync();
-        }
-
-        await _server.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        await _server!.StopAsync(crash);
         _server.Dispose();
         _server = null;
     }
@@ -138,10 +88,7 @@ public sealed class BootServerProcessTests : IDisposable
 
     public void Dispose()
     {
-        if (_server is { HasExited: false })
-        {
-            _server.Kill();
-        }
+        _server?.Dispose();
 
         if (EtcdPid() is { } pid && Alive(pid))
         {
