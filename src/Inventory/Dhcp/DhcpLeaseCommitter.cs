@@ -11,16 +11,19 @@ internal readonly record struct DhcpLeaseWriteResult(bool Committed, DhcpLease? 
 
 /// <summary>
 /// Group commit of lease writes: every REQUEST/RELEASE/DECLINE that changes a lease queues a compare-and-swap
-/// here; one loop sends what has queued while the previous transaction was in flight as one etcd transaction
-/// (one compare and one put per lease, up to <see cref="MaxBatch"/>), so a burst of clients costs a handful of
-/// transactions instead of one each, and every lease is still durable (etcd commits the transaction to its log
-/// before answering) before the client gets its ACK.
+/// here; one loop gathers what queues (waiting up to <see cref="InventoryOptions.DhcpCommitWindow"/> for company,
+/// less when a batch fills) and sends it as one etcd transaction (one compare and one put per lease, up to
+/// <see cref="MaxBatch"/>), with up to <see cref="MaxInFlight"/> transactions in flight. A burst of clients costs a
+/// handful of transactions instead of one each — each transaction costs etcd and this process far more than each
+/// lease in it — and every lease is still durable (etcd commits the transaction to its log before answering)
+/// before the client gets its ACK.
 /// </summary>
 /// <remarks>
 /// etcd evaluates the compares of a transaction together: when any fails, nothing is written and the failure
 /// branch reads every key back. Writes whose key is as expected are sent again in the next batch; the others
 /// complete with what the key holds now, and the repository decides again on that (NAK, or retry). Two writes to
-/// one key never share a transaction (etcd refuses duplicate keys); the later waits for the next one.
+/// one key never share a transaction (etcd refuses duplicate keys), and a write never overtakes an earlier one to
+/// the same key still in flight; the later waits for the next batch.
 /// </remarks>
 internal sealed class DhcpLeaseCommitter : IAsyncDisposable
 {
