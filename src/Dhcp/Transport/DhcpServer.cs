@@ -13,9 +13,10 @@ namespace NekkoMetal.Dhcp.Transport;
 
 /// <summary>
 /// The DHCPv4 transport: one UDP socket per interface and port (the server port on every named interface, the PXE
-/// port on proxy interfaces), each with its receive loop; datagrams decoded with <see cref="DhcpLimits"/>, handed to
-/// <see cref="DhcpHandler"/> (up to <see cref="DhcpServerOptions.MaxConcurrentRequests"/> at once) and the replies sent
-/// from the same socket. Bad datagrams are logged and dropped; socket errors are sorted into transient (logged),
+/// port on proxy interfaces), each with a thread blocked in receive; datagrams decoded with <see cref="DhcpLimits"/>,
+/// handed to <see cref="DhcpHandler"/> (answered on that thread when the handler answers at once; up to
+/// <see cref="DhcpServerOptions.MaxConcurrentRequests"/> waiting on the lease store, DISCOVERs shed once half of them
+/// are taken) and the replies sent from the same socket. Bad datagrams are logged and dropped; socket errors are sorted into transient (logged),
 /// back-off (socket reopened after a growing delay) and fatal (that listener stops).
 /// </summary>
 /// <remarks>
