@@ -20,12 +20,14 @@ public sealed class EtcdDhcpLeaseStore(DhcpLeaseRepository leases) : IDhcpLeaseS
     /// (Ethernet) followed by the client's own MAC names the same client as the MAC alone: firmware often sends no
     /// option 61 (OVMF, PXE ROMs) and the iPXE it loads sends exactly that, which would otherwise hold a second address.
     /// </summary>
-    internal static string ClientKey(LeaseRequest r)
+    internal static string ClientKey(LeaseRequest r) => ClientKey(r, Mac(r.Mac));
+
+    private static string ClientKey(LeaseRequest r, string macText)
     {
         var id = r.ClientId.Span;
         var mac = r.Mac.GetAddressBytes();
         return id.Length == 0 || (id.Length == mac.Length + 1 && id[0] == 1 && id[1..].SequenceEqual(mac))
-            ? "mac:" + Mac(r.Mac)
+            ? "mac:" + macText
             : "id:" + Convert.ToHexStringLower(id);
     }
 
@@ -86,14 +88,16 @@ public sealed class EtcdDhcpLeaseStore(DhcpLeaseRepository leases) : IDhcpLeaseS
     {
         ArgumentNullException.ThrowIfNull(request);
         var requested = request.RequestedAddress is { } r ? ToUint(r) : (uint?)null;
-        return Result(await leases.OfferAsync(ClientKey(request), Mac(request.Mac), ToUint(request.LinkAddress), requested, request.HostName, ct));
+        var mac = Mac(request.Mac);
+        return Result(await leases.OfferAsync(ClientKey(request, mac), mac, ToUint(request.LinkAddress), requested, request.HostName, ct));
     }
 
     public async ValueTask<LeaseResult> RequestAsync(LeaseRequest request, IPAddress address, bool selecting, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(address);
-        return Result(await leases.RequestAsync(ClientKey(request), Mac(request.Mac), ToUint(request.LinkAddress), ToUint(address), request.HostName, ct));
+        var mac = Mac(request.Mac);
+        return Result(await leases.RequestAsync(ClientKey(request, mac), mac, ToUint(request.LinkAddress), ToUint(address), request.HostName, ct));
     }
 
     public void WithdrawOffer(LeaseRequest request)
