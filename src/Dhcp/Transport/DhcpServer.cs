@@ -334,7 +334,7 @@ public sealed partial class DhcpServer : BackgroundService
         // still waiting (on the lease store), new exchanges are shed so that the started ones complete (their
         // clients retransmit the DISCOVER) instead of every exchange finishing too late for its client.
         var discover = message.Options.MessageType == DhcpMessageType.Discover;
-        if (discover && _slots.CurrentCount < _options.MaxConcurrentRequests / 2)
+        if (discover && _slots.CurrentCount <= _options.MaxConcurrentRequests / 2)
         {
             _metrics.Dropped(name, "overloaded");
             return;

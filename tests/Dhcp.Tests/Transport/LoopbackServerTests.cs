@@ -44,7 +44,7 @@ public sealed class LoopbackServerTests : IAsyncDisposable
 
     private sealed record Running(DhcpServer Server, DhcpServerOptions Options, InMemoryLeaseStore Store, IPEndPoint ServerEndPoint, IPEndPoint ProxyEndPoint);
 
-    private async Task<Running> StartAsync(DhcpMode mode, int relayPort, string subnet = "127.0.0.0/24", string start = "127.0.0.100", string end = "127.0.0.150", string itf = "lo", int maxConcurrent = 256)
+    private async Task<Running> StartAsync(DhcpMode mode, int relayPort, string subnet = "127.0.0.0/24", string start = "127.0.0.100", string end = "127.0.0.150", string itf = "lo", int maxConcurrent = 256, Func<InMemoryLeaseStore, IDhcpLeaseStore>? wrap = null)
     {
         var options = new DhcpServerOptions
         {
@@ -57,7 +57,7 @@ public sealed class LoopbackServerTests : IAsyncDisposable
         };
         var store = new InMemoryLeaseStore(TimeProvider.System, options, InMemorySubnet.Parse(subnet, start, end, null, "127.0.0.1"));
         var o = Microsoft.Extensions.Options.Options.Create(options);
-        var server = new DhcpServer(o, new DhcpHandler(o, _logs.CreateLogger<DhcpHandler>(), store), TimeProvider.System, _logs.CreateLogger<DhcpServer>());
+        var server = new DhcpServer(o, new DhcpHandler(o, _logs.CreateLogger<DhcpHandler>(), wrap is null ? store : wrap(store)), TimeProvider.System, _logs.CreateLogger<DhcpServer>());
         _servers.Add(server);
         await server.StartAsync(CancellationToken.None);
         return new Running(server, options, store, new IPEndPoint(IPAddress.Loopback, options.ServerPort), new IPEndPoint(IPAddress.Loopback, options.ProxyPort));
@@ -128,6 +128,73 @@ public sealed class LoopbackServerTests : IAsyncDisposable
         Assert.Equal(InMemoryLeaseStore.LeaseState.Bound, Assert.Single(s.Store.Leases).State);
         Assert.Equal([new DhcpLink("lo", DhcpMode.Authoritative, IPAddress.Loopback)], s.Server.Links);
         Assert.Contains(_logs.Entries, e => e.Id.Id == 3101 && e.Message.Contains("lo", StringComparison.Ordinal) && e.Message.Contains("Authoritative", StringComparison.Ordinal));
+    }
+
+    /// <summary>A lease store whose REQUESTs wait until <see cref="Open"/>: requests stuck on the store, as under overload.</summary>
+    private sealed class GatedStore(InMemoryLeaseStore inner) : IDhcpLeaseStore
+    {
+        private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Open() => _gate.TrySetResult();
+
+        public ValueTask<LeaseResult> OfferAsync(LeaseRequest request, CancellationToken ct) => inner.OfferAsync(request, ct);
+
+        public async ValueTask<LeaseResult> RequestAsync(LeaseRequest request, IPAddress address, bool selecting, CancellationToken ct)
+        {
+            await _gate.Task.WaitAsync(ct);
+            return await inner.RequestAsync(request, address, selecting, ct);
+        }
+
+        public void WithdrawOffer(LeaseRequest request) => inner.WithdrawOffer(request);
+
+        public ValueTask ReleaseAsync(LeaseRequest request, IPAddress address, CancellationToken ct) => inner.ReleaseAsync(request, address, ct);
+
+        public ValueTask DeclineAsync(LeaseRequest request, IPAddress address, CancellationToken ct) => inner.DeclineAsync(request, address, ct);
+
+        public ValueTask<LeaseGrant?> InformAsync(LeaseRequest request, CancellationToken ct) => inner.InformAsync(request, ct);
+    }
+
+    [Fact]
+    public async Task Overloaded_new_exchanges_are_shed_while_started_ones_wait_and_complete()
+    {
+        var relayPort = FreeUdpPort();
+        GatedStore? gated = null;
+        var s = await StartAsync(DhcpMode.Authoritative, relayPort, maxConcurrent: 4, wrap: inner => gated = new GatedStore(inner));
+        var relay = Bind("127.0.0.2", relayPort);
+
+        // two exchanges get their OFFERs, then their REQUESTs wait on the store: half of the 4 slots taken
+        var offers = new List<DhcpMessage>();
+        for (byte i = 1; i <= 2; i++)
+        {
+            await SendAsync(relay, Relayed("udhcpc-discover.bin", "127.0.0.2", xid: i, macLast: i), s.ServerEndPoint);
+            offers.Add((await ReceiveAsync(relay)).Message);
+        }
+
+        for (byte i = 1; i <= 2; i++)
+        {
+            var request = Relayed("udhcpc-request-selecting.bin", "127.0.0.2", xid: i, macLast: i);
+            request.Options.ServerIdentifier = offers[i - 1].Options.ServerIdentifier;
+            request.Options.RequestedIPAddress = offers[i - 1].YourIPAddress;
+            await SendAsync(relay, request, s.ServerEndPoint);
+        }
+
+        // a new exchange is shed: no OFFER
+        await SendAsync(relay, Relayed("udhcpc-discover.bin", "127.0.0.2", xid: 3, macLast: 3), s.ServerEndPoint);
+        using (var quiet = new CancellationTokenSource(TimeSpan.FromSeconds(1)))
+        {
+            var buffer = new byte[2048];
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await relay.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), quiet.Token));
+        }
+
+        // the started exchanges complete once the store answers, and new ones are served again
+        gated!.Open();
+        var acks = new[] { (await ReceiveAsync(relay)).Message, (await ReceiveAsync(relay)).Message };
+        Assert.All(acks, a => Assert.Equal(DhcpMessageType.Ack, a.Options.MessageType));
+        Assert.Equal(new uint[] { 1, 2 }, acks.Select(a => a.TransactionId).Order());
+        await SendAsync(relay, Relayed("udhcpc-discover.bin", "127.0.0.2", xid: 4, macLast: 3), s.ServerEndPoint);
+        var late = (await ReceiveAsync(relay)).Message;
+        Assert.Equal(DhcpMessageType.Offer, late.Options.MessageType);
+        Assert.Equal(4u, late.TransactionId);
     }
 
     [Fact]
