@@ -105,14 +105,7 @@ internal static class AssetsCommands
         {
             var assetName = context.Get(name)!;
             var response = await context.Api.DeleteAsync(AssetPaths.Asset(assetName), cancellationToken);
-            if (context.Format == OutputFormat.Json)
-            {
-                JsonOutput.Write(context.Stdout, response);
-            }
-            else
-            {
-                context.Stdout.WriteLine($"asset {TerminalText.Clean(assetName)} deleted");
-            }
+            context.Write(response, (stdout, _) => stdout.WriteLine($"asset {TerminalText.Clean(assetName)} deleted"));
 
             return ExitCodes.Success;
         });

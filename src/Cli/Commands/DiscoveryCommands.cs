@@ -65,14 +65,7 @@ internal static class DiscoveryCommands
         {
             var name = context.Get(serial)!;
             var response = await context.Api.DeleteAsync(DiscoveryPaths.PendingMachine(name), cancellationToken);
-            if (context.Format == OutputFormat.Json)
-            {
-                JsonOutput.Write(context.Stdout, response);
-            }
-            else
-            {
-                context.Stdout.WriteLine($"pending machine {TerminalText.Clean(name)} rejected");
-            }
+            context.Write(response, (stdout, _) => stdout.WriteLine($"pending machine {TerminalText.Clean(name)} rejected"));
 
             return ExitCodes.Success;
         });

@@ -192,14 +192,7 @@ internal static class MachinesCommands
         {
             var name = context.Get(serial)!;
             var response = await context.Api.DeleteAsync(ApiPaths.Machine(name), cancellationToken);
-            if (context.Format == OutputFormat.Json)
-            {
-                JsonOutput.Write(context.Stdout, response);
-            }
-            else
-            {
-                context.Stdout.WriteLine($"machine {TerminalText.Clean(name)} removed");
-            }
+            context.Write(response, (stdout, _) => stdout.WriteLine($"machine {TerminalText.Clean(name)} removed"));
 
             return ExitCodes.Success;
         });

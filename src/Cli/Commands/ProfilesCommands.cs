@@ -158,14 +158,7 @@ internal static class ProfilesCommands
         {
             var name = context.Get(role)!;
             var response = await context.Api.DeleteAsync(ProfilePaths.Profile(name), cancellationToken);
-            if (context.Format == OutputFormat.Json)
-            {
-                JsonOutput.Write(context.Stdout, response);
-            }
-            else
-            {
-                context.Stdout.WriteLine($"profile {TerminalText.Clean(name)} deleted");
-            }
+            context.Write(response, (stdout, _) => stdout.WriteLine($"profile {TerminalText.Clean(name)} deleted"));
 
             return ExitCodes.Success;
         });

@@ -77,14 +77,7 @@ internal static class TokensCommands
         {
             var tokenName = context.Get(name)!;
             var response = await context.Api.DeleteAsync(ApiPaths.Token(tokenName), cancellationToken);
-            if (context.Format == OutputFormat.Json)
-            {
-                JsonOutput.Write(context.Stdout, response);
-            }
-            else
-            {
-                context.Stdout.WriteLine($"token {TerminalText.Clean(tokenName)} deleted");
-            }
+            context.Write(response, (stdout, _) => stdout.WriteLine($"token {TerminalText.Clean(tokenName)} deleted"));
 
             return ExitCodes.Success;
         });
