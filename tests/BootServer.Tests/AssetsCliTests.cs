@@ -1,5 +1,4 @@
 using System.Text.Json;
-using NekkoMetal.Cli;
 using NekkoMetal.TestKit;
 
 namespace NekkoMetal.BootServer.Tests;
@@ -23,14 +22,7 @@ public sealed class AssetsCliTests(EtcdFixture etcd) : IAsyncLifetime
         Directory.Delete(_work, recursive: true);
     }
 
-    private async Task<(int Code, string Out, string Err)> Nekkoctl(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var env = new Dictionary<string, string?> { ["NEKKO_SERVER"] = "http://localhost", ["NEKKO_DATA_DIR"] = _app.DataDir };
-        var code = await CliApp.RunAsync(args, _app.Server.CreateHandler(), stdout, stderr, env);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private Task<(int Code, string Out, string Err)> Nekkoctl(params string[] args) => _app.NekkoctlAsync(args);
 
     [Fact]
     public async Task UploadListGetDownloadDelete()

@@ -62,6 +62,16 @@ public sealed class BootServerApp : WebApplicationFactory<Program>
         return (await File.ReadAllTextAsync(Path.Combine(DataDir, "admin.token"))).Trim();
     }
 
+    /// <summary>Runs nekkoctl in process against this server, with the server's token file (NEKKO_DATA_DIR).</summary>
+    public async Task<(int Code, string Out, string Err)> NekkoctlAsync(params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var env = new Dictionary<string, string?> { ["NEKKO_SERVER"] = "http://localhost", ["NEKKO_DATA_DIR"] = DataDir };
+        var code = await NekkoMetal.Cli.CliApp.RunAsync(args, Server.CreateHandler(), stdout, stderr, env);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
     public HttpClient Client(string? token)
     {
         var c = CreateClient();

@@ -1,4 +1,3 @@
-using NekkoMetal.Cli;
 using NekkoMetal.TestKit;
 
 namespace NekkoMetal.BootServer.Tests;
@@ -17,14 +16,7 @@ public sealed class CliEndToEndTests(EtcdFixture etcd) : IAsyncLifetime
 
     public async Task DisposeAsync() => await _app.DisposeAsync();
 
-    private async Task<(int Code, string Out, string Err)> Nekkoctl(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var env = new Dictionary<string, string?> { ["NEKKO_SERVER"] = "http://localhost", ["NEKKO_DATA_DIR"] = _app.DataDir };
-        var code = await CliApp.RunAsync(args, _app.Server.CreateHandler(), stdout, stderr, env);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private Task<(int Code, string Out, string Err)> Nekkoctl(params string[] args) => _app.NekkoctlAsync(args);
 
     [Fact]
     public async Task AddListSetStateLabelAudit_UsingTheServersTokenFile()
