@@ -54,7 +54,7 @@ public sealed class TftpFileResult
 /// blocks). The stream must be readable and seekable (retransmitted blocks are read again from their
 /// offset); the server owns and disposes it.
 /// </summary>
-public sealed class TftpFile : IAsyncDisposable
+public sealed class TftpFile : IAsyncDisposable, IDisposable
 {
     public TftpFile(Stream content, long length)
     {
@@ -74,4 +74,6 @@ public sealed class TftpFile : IAsyncDisposable
     public long Length { get; }
 
     public ValueTask DisposeAsync() => Content.DisposeAsync();
+
+    public void Dispose() => Content.Dispose();
 }
