@@ -32,4 +32,7 @@ internal static class EventIds
 
     // 2500–2599: boot profiles and rendered configuration
     public const int ConfigServed = 2500;
+    public const int InstallScript = 2501;
+    public const int ProfileNotBootable = 2502;
+    public const int InstallReported = 2503;
 }

@@ -37,4 +37,6 @@ internal static class EventIds
     public const int ProfileSaved = 1600;
     public const int ProfileDeleted = 1601;
     public const int InstallRecorded = 1602;
+    public const int InstallReported = 1603;
+    public const int ReinstallRequested = 1604;
 }

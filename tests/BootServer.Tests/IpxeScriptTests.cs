@@ -16,13 +16,18 @@ public sealed class IpxeScriptTests
         ["mac"] = "52:54:00:12:34:56",
         ["token"] = "nekkoboot_AbCdEf0123456789-_",
         ["cmdline"] = "console=ttyS0 panic=-1",
+        ["role"] = "worker",
+        ["version"] = "3",
+        ["kernel"] = "debian-vmlinuz",
     };
+
+    private static Dictionary<string, IReadOnlyList<string>> SampleLists() => new() { ["initrd"] = ["debian-initrd.img", "overlay.cpio.gz"] };
 
     [Theory]
     [MemberData(nameof(Templates))]
     public void Rendering_MatchesTheGoldenFile(string template)
     {
-        var rendered = Scripts.Render(template, Sample());
+        var rendered = Scripts.Render(template, Sample(), SampleLists());
         Assert.StartsWith("#!ipxe\n", rendered, StringComparison.Ordinal);
         Assert.DoesNotContain("{{", rendered, StringComparison.Ordinal);
         var golden = Path.Combine(AppContext.BaseDirectory, "Golden", template);
@@ -50,6 +55,31 @@ public sealed class IpxeScriptTests
         values[name] = value;
         var template = name switch { "serial" => "localboot.ipxe", "base" => "boot.ipxe", _ => "discovery.ipxe" };
         Assert.Throws<ArgumentException>(() => Scripts.Render(template, values));
+    }
+
+    [Theory]
+    [InlineData("quiet ; shell")]
+    [InlineData("quiet || shell")]
+    [InlineData("quiet && shell")]
+    [InlineData("quiet #shell")]
+    [InlineData("quiet 'shell'")]
+    public void CommandLineWordsThatIpxeWouldRead_AreRefused(string cmdline)
+    {
+        var values = Sample();
+        values["cmdline"] = cmdline;
+        Assert.Throws<ArgumentException>(() => Scripts.Render("install.ipxe", values, SampleLists()));
+    }
+
+    [Fact]
+    public void InstallScript_RepeatsTheInitrdLinePerInitrd_AndLeavesItOutForNone()
+    {
+        var two = Scripts.Render("install.ipxe", Sample(), SampleLists());
+        Assert.Contains("initrd --name debian-initrd.img http://10.69.0.254:8080/boot/assets/debian-initrd.img\n" +
+            "initrd --name overlay.cpio.gz http://10.69.0.254:8080/boot/assets/overlay.cpio.gz\nboot", two, StringComparison.Ordinal);
+        var none = Scripts.Render("install.ipxe", Sample(), new Dictionary<string, IReadOnlyList<string>> { ["initrd"] = [] });
+        Assert.DoesNotContain("initrd --name", none, StringComparison.Ordinal);
+        Assert.EndsWith("console=ttyS0 panic=-1\nboot\n", none, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => Scripts.Render("install.ipxe", Sample(), new Dictionary<string, IReadOnlyList<string>> { ["initrd"] = ["a b"] }));
     }
 
     [Fact]

@@ -10,7 +10,8 @@ namespace NekkoMetal.BootServer.Boot;
 
 /// <summary>
 /// The plain-HTTP paths firmware and iPXE use (no token: firmware cannot send one): the chain script, the
-/// per-machine script, the discovery image and the iPXE binaries. Every file path is a fixed name or a name
+/// per-machine script (discovery for an unknown machine, its profile's install for a machine due for one, else local
+/// boot), the discovery image and the iPXE binaries. Every file path is a fixed name or a name
 /// matched against a strict pattern inside one directory.
 /// </summary>
 public static class BootEndpoints
@@ -36,7 +37,7 @@ public static class BootEndpoints
 
     private static async Task<ContentHttpResult> MachineScript(
         HttpRequest request, IpxeScripts scripts, InventoryCache cache, BootstrapTokenRepository bootstrap,
-        BootProgressRecorder progress, IOptions<BootServerOptions> options, CancellationToken ct)
+        BootProgressRecorder progress, Profiles.InstallScript install, IOptions<BootServerOptions> options, CancellationToken ct)
     {
         var q = request.Query;
         var mac = MachineValidator.TryNormalizeMac(q["mac"].ToString(), out var m) ? m : null;
@@ -57,6 +58,17 @@ public static class BootEndpoints
         var values = new Dictionary<string, string> { ["base"] = BaseUrl(request) };
         if (known is not null)
         {
+            // Due for an install (role with a profile, not installed or a reinstall requested): boot the profile.
+            if (await install.RenderAsync(known, BaseUrl(request), ct) is { } installScript)
+            {
+                if (mac is not null)
+                {
+                    progress.Record(mac, BootStages.Install, known.Serial);
+                }
+
+                return Script(installScript);
+            }
+
             values["serial"] = known.Serial;
             if (mac is not null)
             {

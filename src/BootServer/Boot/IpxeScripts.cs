@@ -39,8 +39,12 @@ public sealed partial class IpxeScripts
     public IReadOnlyList<string> PlaceholdersOf(string template) =>
         Placeholder().Matches(_templates[template]).Select(m => m.Groups[1].Value).Distinct().ToList();
 
-    /// <summary>Renders <paramref name="template"/>; every placeholder must have a value and every value must be safe.</summary>
-    public string Render(string template, IReadOnlyDictionary<string, string> values)
+    /// <summary>
+    /// Renders <paramref name="template"/>; every placeholder must have a value and every value must be safe. A line with
+    /// a placeholder named in <paramref name="lists"/> is repeated once per item of that list (left out for an empty list),
+    /// e.g. one <c>initrd</c> command per initrd.
+    /// </summary>
+    public string Render(string template, IReadOnlyDictionary<string, string> values, IReadOnlyDictionary<string, IReadOnlyList<string>>? lists = null)
     {
         ArgumentNullException.ThrowIfNull(values);
         if (!_templates.TryGetValue(template, out var text))
@@ -48,7 +52,45 @@ public sealed partial class IpxeScripts
             throw new ArgumentException($"no iPXE template named '{template}'", nameof(template));
         }
 
-        return Placeholder().Replace(text, m =>
+        if (lists is null || lists.Count == 0)
+        {
+            return Fill(template, text, values);
+        }
+
+        var output = new StringBuilder(text.Length);
+        foreach (var line in text.Split('\n'))
+        {
+            var listNames = Placeholder().Matches(line).Select(m => m.Groups[1].Value).Where(lists.ContainsKey).Distinct().ToList();
+            if (listNames.Count > 1)
+            {
+                throw new InvalidOperationException($"a line of iPXE template '{template}' repeats over two lists ({string.Join(", ", listNames)})");
+            }
+
+            if (listNames.Count == 0)
+            {
+                output.Append(Fill(template, line, values)).Append('\n');
+                continue;
+            }
+
+            var lineValues = new Dictionary<string, string>(values, StringComparer.Ordinal);
+            foreach (var item in lists[listNames[0]])
+            {
+                lineValues[listNames[0]] = item;
+                output.Append(Fill(template, line, lineValues)).Append('\n');
+            }
+        }
+
+        return output.ToString(0, output.Length - 1); // the split gave one line more than there were newlines
+    }
+
+    /// <summary>
+    /// Whether <paramref name="cmdline"/> can be put on an iPXE <c>kernel</c> line as it is: one line, no <c>$</c> (settings
+    /// expansion), quotes or <c>#</c>, and no word that iPXE reads as a command separator (<c>;</c>, <c>&amp;&amp;</c>, <c>||</c>).
+    /// </summary>
+    public static bool IsSafeCommandLine(string cmdline) => Inventory.Profiles.ProfileRenderer.IsIpxeSafeCmdline(cmdline);
+
+    private static string Fill(string template, string text, IReadOnlyDictionary<string, string> values) =>
+        Placeholder().Replace(text, m =>
         {
             var name = m.Groups[1].Value;
             if (!values.TryGetValue(name, out var value))
@@ -56,7 +98,7 @@ public sealed partial class IpxeScripts
                 throw new InvalidOperationException($"iPXE template '{template}' needs a value for '{name}'");
             }
 
-            var ok = name == "cmdline" ? value.All(c => !char.IsControl(c) && c is not ('$' or '"' or '\'' or '#')) : SafeValue().IsMatch(value);
+            var ok = name == "cmdline" ? IsSafeCommandLine(value) : SafeValue().IsMatch(value);
             if (!ok)
             {
                 throw new ArgumentException($"the value for '{name}' in iPXE template '{template}' has characters iPXE could interpret");
@@ -64,5 +106,4 @@ public sealed partial class IpxeScripts
 
             return value;
         });
-    }
 }

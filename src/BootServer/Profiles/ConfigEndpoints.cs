@@ -11,8 +11,8 @@ namespace NekkoMetal.BootServer.Profiles;
 /// <c>/boot/config/{serial}/…</c>: a machine's rendered configuration over plain HTTP (no token: the OS installer's
 /// first boot cannot hold one yet). cloud-init profiles serve <c>user-data</c> and <c>meta-data</c> (NoCloud seed, the
 /// kernel gets <c>ds=nocloud;s=…/boot/config/{serial}/</c>); Ignition profiles serve <c>ignition.json</c>. Unknown
-/// machine, machine without a role, role without a profile, or a file of the other kind: 404.
-/// Fetching user-data or ignition.json records the profile version in <c>installs/{serial}</c>.
+/// machine, machine without a role, role without a profile, or a file of the other kind: 404; an installed machine
+/// (not due for an install): 409. Fetching user-data or ignition.json records the profile version in <c>installs/{serial}</c>.
 /// </summary>
 public static partial class ConfigEndpoints
 {
@@ -63,12 +63,21 @@ public static partial class ConfigEndpoints
             throw new NotFoundException("configuration file", $"{file} (profile '{profile.Role}' is {profile.Config.Kind})");
         }
 
+        // Served only while the machine is due for an install: an installed machine's configuration (and a fresh agent
+        // token with it) is not handed to whoever names its serial.
+        var record = await profiles.GetInstallAsync(machine.Serial, ct);
+        if (!InstallRecord.IsInstallDue(record, profile.Role))
+        {
+            throw new ConflictException(
+                $"machine '{machine.Serial}' is installed (profile '{record!.Role}' version {record.ProfileVersion}); its configuration is served only while it is due for an install (nekkoctl machines reinstall {machine.Serial})");
+        }
+
         var main = file != MetaData;
         var token = "";
         if (main && ProfileRenderer.UsesBootstrapToken(profile))
         {
             token = await services.GetRequiredService<BootstrapTokenRepository>()
-                .IssueAsync(AgentBootstrapPurpose, AgentTokenLifetime, machine.Macs.Count > 0 ? machine.Macs[0] : null, ct);
+                .IssueForMachineAsync(AgentBootstrapPurpose, AgentTokenLifetime, machine.Macs.Count > 0 ? machine.Macs[0] : null, machine.Serial, ct);
         }
 
         var input = new ProfileRenderInput

@@ -9,16 +9,22 @@ public static class ProfilesHostingExtensions
     {
         services.AddSingleton<ProfileRenderer>();
         services.AddSingleton<ProfileRepository>();
+        services.AddSingleton<InstallScript>();
         return services;
     }
 
-    /// <summary><c>/api/v1/profiles</c> (token required) and the plain-HTTP <c>/boot/config/{serial}/…</c> paths.</summary>
+    /// <summary>
+    /// <c>/api/v1/profiles</c> and <c>/api/v1/machines/{serial}/install|reinstall</c> (token required), the plain-HTTP
+    /// <c>/boot/config/{serial}/…</c> paths and the install report.
+    /// </summary>
     public static IEndpointRouteBuilder MapProfiles(this IEndpointRouteBuilder app)
     {
         app.MapGroup("/api/v1").RequireAuthorization(Auth.Policies.Read)
             .ProducesProblem(401).ProducesProblem(403).ProducesProblem(503)
-            .MapProfilesApi();
+            .MapProfilesApi()
+            .MapInstallsApi();
         app.MapConfigEndpoints();
+        app.MapInstallReport();
         return app;
     }
 }

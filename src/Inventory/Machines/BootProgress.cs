@@ -27,4 +27,10 @@ public static class BootStages
     public const string Initrd = "initrd";
     public const string Discovered = "discovered";
     public const string LocalBoot = "local-boot";
+
+    /// <summary>The machine was given its profile's install script.</summary>
+    public const string Install = "install";
+
+    /// <summary>The machine (its installer) reported a successful install.</summary>
+    public const string Installed = "installed";
 }

@@ -65,8 +65,9 @@ public sealed record BootProfileSpec
 }
 
 /// <summary>
-/// <c>installs/{serial}</c>: which profile version a machine was given. Written when the machine fetches its rendered
-/// configuration (what it installs with); <see cref="InstalledAt"/> is for the install report of the install flow.
+/// <c>installs/{serial}</c>: which profile version a machine was given and whether it is installed. Written when the
+/// machine fetches its rendered configuration (the version it installs with); <see cref="InstalledAt"/> is set by the
+/// install report and cleared by a reinstall request (<see cref="ReinstallRequestedAt"/>).
 /// </summary>
 public sealed record InstallRecord
 {
@@ -74,7 +75,21 @@ public sealed record InstallRecord
     public required string Role { get; init; }
     public required long ProfileVersion { get; init; }
     public DateTimeOffset ConfigFetchedAt { get; init; }
+
+    /// <summary>When the machine reported a successful install of <see cref="ProfileVersion"/>; null while it is not installed.</summary>
     public DateTimeOffset? InstalledAt { get; init; }
+
+    /// <summary>When an admin last asked for a reinstall (which cleared <see cref="InstalledAt"/>).</summary>
+    public DateTimeOffset? ReinstallRequestedAt { get; init; }
+
+    /// <summary>
+    /// Whether a machine of <paramref name="role"/> with this record (null: none) is due for an install: it never reported
+    /// one, a reinstall was requested since, or it was installed for another role. A new version of the same role's
+    /// profile does not make an installed machine due (a profile save must not reinstall a fleet at its next reboot):
+    /// <c>nekkoctl machines reinstall</c> does.
+    /// </summary>
+    public static bool IsInstallDue(InstallRecord? record, string role) =>
+        record?.InstalledAt is null || !string.Equals(record.Role, role, StringComparison.Ordinal);
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public long Revision { get; init; }

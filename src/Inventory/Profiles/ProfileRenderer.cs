@@ -146,6 +146,18 @@ public sealed partial class ProfileRenderer
         CaBundle = "",
     };
 
+    /// <summary>
+    /// Whether <paramref name="cmdline"/> can go on an iPXE <c>kernel</c> line as it is: one line, no <c>$</c> (settings
+    /// expansion), quotes or <c>#</c>, and no word iPXE reads as a command separator (<c>;</c>, <c>&amp;&amp;</c>, <c>||</c>).
+    /// Checked when a profile is saved, and again by the iPXE script renderer.
+    /// </summary>
+    public static bool IsIpxeSafeCmdline(string cmdline)
+    {
+        ArgumentNullException.ThrowIfNull(cmdline);
+        return cmdline.All(c => !char.IsControl(c) && c is not ('$' or '"' or '\'' or '#')) &&
+            !cmdline.Split(' ', StringSplitOptions.RemoveEmptyEntries).Any(w => w is ";" or "&&" or "||");
+    }
+
     public string RenderCmdline(BootProfile profile, ProfileRenderInput input)
     {
         ArgumentNullException.ThrowIfNull(profile);
@@ -157,6 +169,11 @@ public sealed partial class ProfileRenderer
         if (cmdline.Any(char.IsControl))
         {
             throw new ProfileRenderException("the kernel command line must be one line without control characters");
+        }
+
+        if (!IsIpxeSafeCmdline(cmdline))
+        {
+            throw new ProfileRenderException("the kernel command line goes on an iPXE kernel line: it cannot hold $, quotes or #, or a lone ;, && or ||");
         }
 
         if (Encoding.UTF8.GetByteCount(cmdline) > MaxCmdlineBytes)

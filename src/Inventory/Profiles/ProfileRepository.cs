@@ -19,6 +19,8 @@ public sealed partial class ProfileRepository(InventoryContext ctx, ProfileRende
     public const string ActionUpdate = "profile.update";
     public const string ActionDelete = "profile.delete";
     public const string ActionInstallConfig = "install.config";
+    public const string ActionInstalled = "install.installed";
+    public const string ActionReinstall = "install.reinstall";
 
     private readonly ILogger<ProfileRepository> _logger = logger;
 
@@ -146,7 +148,8 @@ public sealed partial class ProfileRepository(InventoryContext ctx, ProfileRende
         for (var attempt = 0; ; attempt++)
         {
             var current = await GetInstallAsync(machine.Serial, ct);
-            if (current is not null && current.Role == profile.Role && current.ProfileVersion == profile.Version && current.InstalledAt is null)
+            if (current is not null && current.Role == profile.Role && current.ProfileVersion == profile.Version &&
+                current.InstalledAt is null && current.ReinstallRequestedAt is null)
             {
                 return current;
             }
@@ -174,6 +177,85 @@ public sealed partial class ProfileRepository(InventoryContext ctx, ProfileRende
                 throw new ConflictException($"the install record of machine '{machine.Serial}' kept changing; try again");
             }
         }
+    }
+
+    /// <summary>
+    /// The install report: <paramref name="machine"/> installed the profile version it fetched the configuration of.
+    /// Sets <see cref="InstallRecord.InstalledAt"/> (CAS + audit <c>install.installed</c>); a second report of the same
+    /// install changes nothing. No record for the machine's current role (it never fetched its configuration) is a
+    /// <see cref="ConflictException"/> and nothing is written.
+    /// </summary>
+    public async Task<(InstallRecord Record, bool Changed)> RecordInstalledAsync(Machine machine, string actor, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(machine);
+        var key = Keys.Install(machine.Serial);
+        for (var attempt = 0; ; attempt++)
+        {
+            var current = await GetInstallAsync(machine.Serial, ct);
+            if (current is null || machine.Role is null || current.Role != machine.Role)
+            {
+                throw new ConflictException(
+                    $"machine '{machine.Serial}' has not fetched the configuration of its role{(machine.Role is null ? "" : $" '{machine.Role}'")}; there is no install to report");
+            }
+
+            if (current.InstalledAt is not null)
+            {
+                return (current, false);
+            }
+
+            var record = current with { InstalledAt = ctx.Time.GetUtcNow(), ReinstallRequestedAt = null, Revision = 0 };
+            if (await WriteInstallAsync(key, current, record, actor, ActionInstalled, ct) is { } revision)
+            {
+                LogInstallReported(machine.Serial, record.Role, record.ProfileVersion);
+                return (record with { Revision = revision }, true);
+            }
+
+            if (attempt >= ctx.Options.MaxCasRetries)
+            {
+                throw new ConflictException($"the install record of machine '{machine.Serial}' kept changing; try again");
+            }
+        }
+    }
+
+    /// <summary>
+    /// A reinstall request: clears <see cref="InstallRecord.InstalledAt"/> so the machine's next network boot installs its
+    /// role's profile again (CAS + audit <c>install.reinstall</c>, the record before it kept in the audit entry). A machine
+    /// that is not installed is due already: nothing is written. Returns the record (null when there is none) and whether it changed.
+    /// </summary>
+    public async Task<(InstallRecord? Record, bool Changed)> RequestReinstallAsync(string serial, string actor, CancellationToken ct)
+    {
+        var key = Keys.Install(serial);
+        for (var attempt = 0; ; attempt++)
+        {
+            var current = await GetInstallAsync(serial, ct);
+            if (current?.InstalledAt is null)
+            {
+                return (current, false);
+            }
+
+            var record = current with { InstalledAt = null, ReinstallRequestedAt = ctx.Time.GetUtcNow(), Revision = 0 };
+            if (await WriteInstallAsync(key, current, record, actor, ActionReinstall, ct) is { } revision)
+            {
+                LogReinstallRequested(serial, record.Role, actor);
+                return (record with { Revision = revision }, true);
+            }
+
+            if (attempt >= ctx.Options.MaxCasRetries)
+            {
+                throw new ConflictException($"the install record of machine '{serial}' kept changing; try again");
+            }
+        }
+    }
+
+    /// <summary>One CAS transaction replacing <paramref name="current"/> with <paramref name="record"/> and its audit entry; the new revision, or null when the record changed meanwhile.</summary>
+    private async Task<long?> WriteInstallAsync(string key, InstallRecord current, InstallRecord record, string actor, string action, CancellationToken ct)
+    {
+        var txn = new TxnRequest();
+        txn.Compare.Add(Txn.ModRevisionIs(key, current.Revision));
+        txn.Success.Add(Txn.Put(key, InventoryJson.ToBytes(record)));
+        txn.Success.AddRange(ctx.Audit.Ops(ctx.Audit.Create(actor, action, record.Serial, current with { Revision = 0 }, record)));
+        var response = await ctx.Store.TxnAsync(txn, ct);
+        return response.Succeeded ? response.Header.Revision : null;
     }
 
     private static void CheckRole(string role)
@@ -208,4 +290,10 @@ public sealed partial class ProfileRepository(InventoryContext ctx, ProfileRende
 
     [LoggerMessage(EventIds.InstallRecorded, LogLevel.Information, "Machine {Serial} fetched its configuration from profile {Role} version {Version}")]
     private partial void LogInstallRecorded(string serial, string role, long version);
+
+    [LoggerMessage(EventIds.InstallReported, LogLevel.Information, "Machine {Serial} reported the install of profile {Role} version {Version}")]
+    private partial void LogInstallReported(string serial, string role, long version);
+
+    [LoggerMessage(EventIds.ReinstallRequested, LogLevel.Information, "Reinstall of machine {Serial} (role {Role}) requested by {Actor}")]
+    private partial void LogReinstallRequested(string serial, string role, string actor);
 }
