@@ -110,6 +110,86 @@ public sealed class AssetsReplicationTests(EtcdFixture etcd) : IAsyncLifetime
         await AssetsApiTests.Eventually(() => ServerIds().Result.Count == 1, "A left the registry", 30);
     }
 
+    /// <summary>
+    /// On a real Kestrel socket a whole-file GET of a large asset is written with sendfile(2) (SendFileResult: its own
+    /// head with "Connection: close"); Range, conditional, HEAD and small files go through ASP.NET Core's file result
+    /// (keep-alive). Every answer is checked byte for byte, and a client keeps working across the closed connections.
+    /// </summary>
+    [Fact]
+    public async Task WholeFileGet_IsSentWithSendfile_OtherRequestsByTheFileResult()
+    {
+        var a = await StartAsync("sendfile");
+        var token = await a.AdminTokenAsync();
+        using var admin = Client(a, token);
+        var big = AssetsApiTests.RandomBytes(3 << 20);
+        var small = AssetsApiTests.RandomBytes(1000);
+        foreach (var (name, bytes) in new[] { ("big.img", big), ("small.bin", small) })
+        {
+            using var content = new ByteArrayContent(bytes);
+            using var put = new HttpRequestMessage(HttpMethod.Put, "/api/v1/assets/" + name) { Content = content };
+            put.Headers.Add("X-Checksum-Sha256", AssetsApiTests.Sha(bytes));
+            using var uploaded = await admin.SendAsync(put);
+            Assert.True(uploaded.StatusCode == HttpStatusCode.Created, await uploaded.Content.ReadAsStringAsync() + a.Log());
+        }
+
+        using var boot = Client(a, null);
+        for (var i = 0; i < 3; i++)
+        {
+            using var whole = await boot.GetAsync("/boot/assets/big.img");
+            Assert.Equal(HttpStatusCode.OK, whole.StatusCode);
+            Assert.True(whole.Headers.ConnectionClose, "the sendfile path closes the connection after the body");
+            Assert.Equal(big.Length, whole.Content.Headers.ContentLength);
+            Assert.Equal($"\"{AssetsApiTests.Sha(big)}\"", whole.Headers.ETag?.Tag);
+            Assert.Equal("bytes", Assert.Single(whole.Headers.AcceptRanges));
+            Assert.Equal(big, await whole.Content.ReadAsByteArrayAsync());
+        }
+
+        using (var smallGet = await boot.GetAsync("/boot/assets/small.bin"))
+        {
+            Assert.Equal(HttpStatusCode.OK, smallGet.StatusCode);
+            Assert.NotEqual(true, smallGet.Headers.ConnectionClose);
+            Assert.Equal(small, await smallGet.Content.ReadAsByteArrayAsync());
+        }
+
+        using (var range = new HttpRequestMessage(HttpMethod.Get, "/boot/assets/big.img"))
+        {
+            range.Headers.Range = new RangeHeaderValue(1 << 20, (2 << 20) - 1);
+            using var partial = await boot.SendAsync(range);
+            Assert.Equal(HttpStatusCode.PartialContent, partial.StatusCode);
+            Assert.Equal(big[(1 << 20)..(2 << 20)], await partial.Content.ReadAsByteArrayAsync());
+        }
+
+        using (var conditional = new HttpRequestMessage(HttpMethod.Get, "/boot/assets/big.img"))
+        {
+            conditional.Headers.IfNoneMatch.Add(new EntityTagHeaderValue($"\"{AssetsApiTests.Sha(big)}\""));
+            using var notModified = await boot.SendAsync(conditional);
+            Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
+        }
+
+        using (var head = new HttpRequestMessage(HttpMethod.Head, "/boot/assets/big.img"))
+        {
+            using var headers = await boot.SendAsync(head);
+            Assert.Equal(HttpStatusCode.OK, headers.StatusCode);
+            Assert.Equal(big.Length, headers.Content.Headers.ContentLength);
+        }
+
+        // A client that goes away mid-body costs the server nothing lasting: the next download is whole.
+        using (var socket = new TcpClient())
+        {
+            await socket.ConnectAsync(IPAddress.Loopback, a.Port);
+            var stream = socket.GetStream();
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET /boot/assets/big.img HTTP/1.1\r\nHost: 127.0.0.1:{a.Port}\r\n\r\n"));
+            var some = new byte[64 << 10];
+            await stream.ReadAtLeastAsync(some, some.Length);
+            Assert.StartsWith("HTTP/1.1 200 OK\r\n", Encoding.ASCII.GetString(some, 0, 17));
+            socket.Client.LingerState = new LingerOption(true, 0);
+        }
+
+        using var again = await boot.GetAsync("/boot/assets/big.img");
+        Assert.Equal(big, await again.Content.ReadAsByteArrayAsync());
+        Assert.DoesNotContain("Unhandled", a.Log());
+    }
+
     [Fact]
     public async Task UploadCutOffMidStream_LeavesNothingVisible_AndNoTempFile()
     {

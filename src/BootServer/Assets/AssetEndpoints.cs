@@ -6,7 +6,7 @@ namespace NekkoMetal.BootServer.Assets;
 
 /// <summary>
 /// Plain-HTTP asset paths (no token: firmware and installers cannot send one). <c>/boot/assets/{name}</c> serves
-/// an asset by name with Range, ETag (its SHA-256) and If-None-Match through ASP.NET Core's file result (sendfile);
+/// an asset by name with Range, ETag (its SHA-256) and If-None-Match with <c>sendfile(2)</c> for whole-file GETs (<see cref="SendFileResult"/>) and ASP.NET Core's file result otherwise;
 /// while this server lacks the content it redirects (307) to a peer that has it. The peer-to-peer path serves local
 /// content by hash only and never redirects.
 /// </summary>
@@ -31,7 +31,8 @@ public static class AssetEndpoints
 
     private static IResult ByHash(string sha256, AssetFiles files) =>
         files.Has(sha256)
-            ? TypedResults.PhysicalFile(files.PathOf(sha256), "application/octet-stream", entityTag: ETag(sha256), enableRangeProcessing: true)
+            ? new SendFileResult(files.PathOf(sha256), "application/octet-stream", null, ETag(sha256),
+                TypedResults.PhysicalFile(files.PathOf(sha256), "application/octet-stream", entityTag: ETag(sha256), enableRangeProcessing: true))
             : TypedResults.NotFound();
 
     private static EntityTagHeaderValue ETag(string sha256) => new($"\"{sha256}\"");
@@ -41,8 +42,9 @@ public static class AssetEndpoints
     {
         if (files.Has(asset.Sha256))
         {
-            return TypedResults.PhysicalFile(files.PathOf(asset.Sha256), asset.ContentType, lastModified: asset.CreatedAt,
-                entityTag: ETag(asset.Sha256), enableRangeProcessing: true);
+            var file = files.PathOf(asset.Sha256);
+            return new SendFileResult(file, asset.ContentType, asset.CreatedAt, ETag(asset.Sha256),
+                TypedResults.PhysicalFile(file, asset.ContentType, lastModified: asset.CreatedAt, entityTag: ETag(asset.Sha256), enableRangeProcessing: true));
         }
 
         var peers = catalog.HoldersOf(asset.Sha256).Where(p => p.Id != registry.ServerId && p.Urls.Count > 0).ToList();
