@@ -127,6 +127,24 @@ public sealed partial class InstallFlowApiTests(EtcdFixture etcd) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task NekkoctlReinstall_ThroughTheRealApi_MakesTheMachineDueAgain()
+    {
+        await SetUpAsync();
+        await Expect(await ReportAsync(Serial, await FetchTokenAsync()), HttpStatusCode.OK);
+        Assert.Contains("exit", await _anonymous.GetStringAsync(ScriptPath), StringComparison.Ordinal);
+
+        var reinstall = await _app.NekkoctlAsync("machines", "reinstall", Serial);
+        Assert.True(reinstall.Code == 0, reinstall.Err);
+        Assert.Equal("machine SN-0100 installs role worker (profile version 1) at its next network boot\n", reinstall.Out);
+        Assert.Contains("installs role worker from profile version 1", await _anonymous.GetStringAsync(ScriptPath), StringComparison.Ordinal);
+
+        var unknown = await _app.NekkoctlAsync("machines", "reinstall", "NO-SUCH");
+        Assert.NotEqual(0, unknown.Code);
+        Assert.Contains("machine 'NO-SUCH' was not found", unknown.Err, StringComparison.Ordinal);
+        Assert.Equal(["install.config", "install.installed", "install.reinstall"], await AuditActionsAsync());
+    }
+
+    [Fact]
     public async Task Report_WithoutToken_WithAnotherMachinesToken_OrBeforeAnyFetch_ChangesNothing()
     {
         await SetUpAsync();

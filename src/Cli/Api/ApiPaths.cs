@@ -12,6 +12,8 @@ internal static class ApiPaths
 
     public static string MachineState(string serial) => $"{Machine(serial)}/state";
 
+    public static string MachineReinstall(string serial) => $"{Machine(serial)}/reinstall";
+
     public static string Token(string name) => $"{Tokens}/{Segment(name)}";
 
     /// <summary>

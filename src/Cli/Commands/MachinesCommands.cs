@@ -17,6 +17,7 @@ internal static class MachinesCommands
         Add(runner),
         SetState(runner),
         Label(runner),
+        Reinstall(runner),
         Remove(runner),
     };
 
@@ -180,6 +181,40 @@ internal static class MachinesCommands
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    private static Command Reinstall(CommandRunner runner)
+    {
+        var serial = SerialArgument();
+        var command = new Command(
+            "reinstall", "Make the machine install its role's boot profile again at its next network boot (it boots from its local disk once installed).")
+        {
+            serial,
+        };
+
+        runner.SetAction(command, async (context, cancellationToken) =>
+        {
+            var name = context.Get(serial)!;
+            var status = await context.Api.SendJsonAsync(HttpMethod.Post, ApiPaths.MachineReinstall(name), new JsonObject(), cancellationToken);
+            context.Write(status, (stdout, _) => stdout.WriteLine(TerminalText.Clean(ReinstallMessage(name, status))));
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    /// <summary>What <c>machines reinstall</c> says: what the machine's next network boot does.</summary>
+    private static string ReinstallMessage(string serial, JsonNode? status)
+    {
+        var role = status?["role"]?.GetValue<string>();
+        var version = status?["profileVersion"]?.GetValue<long>();
+        if (status?["due"]?.GetValue<bool>() == true)
+        {
+            return $"machine {serial} installs role {role} (profile version {version}) at its next network boot";
+        }
+
+        return role is null
+            ? $"machine {serial} has no role: its next network boot has nothing to install"
+            : $"role {role} has no boot profile: machine {serial}'s next network boot has nothing to install";
     }
 
     private static Command Remove(CommandRunner runner)
