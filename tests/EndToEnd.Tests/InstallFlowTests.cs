@@ -73,8 +73,12 @@ public sealed class InstallFlowTests(ITestOutputHelper output)
 
         """;
 
-    [Fact]
-    public async Task RegisteredVm_WithARole_InstallsItsProfile_ReportsInstalled_ThenBootsLocally()
+    /// <summary>BIOS (iPXE's bzImage loader joins the initrds) and UEFI (the kernel's EFI stub loads each by its initrd=NAME).</summary>
+    public static TheoryData<QemuVm.Firmware> Firmwares() => new(QemuVm.Firmware.Bios, QemuVm.Firmware.Uefi);
+
+    [Theory]
+    [MemberData(nameof(Firmwares))]
+    public async Task RegisteredVm_WithARole_InstallsItsProfile_ReportsInstalled_ThenBootsLocally(QemuVm.Firmware firmware)
     {
         var discovery = await DiscoveryImage.GetAsync();
         await using var lab = await Lab.CreateAsync();
@@ -90,7 +94,7 @@ public sealed class InstallFlowTests(ITestOutputHelper output)
         var total = Stopwatch.StartNew();
 
         // 1. Unknown: discovery registers it.
-        await using (var first = QemuVm.Start(lab, "tap0", mac, serial, uuid, QemuVm.Firmware.Bios))
+        await using (var first = QemuVm.Start(lab, "tap0", mac, serial, uuid, firmware))
         {
             await first.WaitForAsync("NEKKO-DISCOVERED", BootTimeout);
             output.WriteLine($"discovered after {first.Elapsed.TotalSeconds:0.0} s");
@@ -123,7 +127,7 @@ public sealed class InstallFlowTests(ITestOutputHelper output)
         Assert.True(before.GetProperty("due").GetBoolean(), before.ToString());
 
         // 3. Next boot: the profile's kernel and initrds, its configuration fetched with its identity, install reported.
-        await using (var install = QemuVm.Start(lab, "tap0", mac, serial, uuid, QemuVm.Firmware.Bios))
+        await using (var install = QemuVm.Start(lab, "tap0", mac, serial, uuid, firmware))
         {
             var installed = await install.WaitForAsync("NEKKO-INSTALLED", BootTimeout);
             output.WriteLine($"installed after {install.Elapsed.TotalSeconds:0.0} s: {installed}");
@@ -145,7 +149,7 @@ public sealed class InstallFlowTests(ITestOutputHelper output)
         Assert.Equal("409", refused.Trim());
 
         // 4. The boot after: local disk (iPXE exits to the firmware's next boot device).
-        await using (var local = QemuVm.Start(lab, "tap0", mac, serial, uuid, QemuVm.Firmware.Bios))
+        await using (var local = QemuVm.Start(lab, "tap0", mac, serial, uuid, firmware))
         {
             await local.WaitForAsync($"NekkoMetal: {serial} boots from its local disk", BootTimeout);
             output.WriteLine($"local boot after {local.Elapsed.TotalSeconds:0.0} s");
@@ -184,7 +188,7 @@ public sealed class InstallFlowTests(ITestOutputHelper output)
         }
 
         Assert.Contains("reported installed", server.Log, StringComparison.Ordinal);
-        output.WriteLine($"whole flow: {total.Elapsed.TotalSeconds:0.0} s");
+        output.WriteLine($"{firmware}: whole flow {total.Elapsed.TotalSeconds:0.0} s");
     }
 
     /// <summary>A gzip'd newc cpio with <c>/nekko-install</c> (0755), loaded after the discovery initramfs.</summary>
