@@ -1,4 +1,4 @@
-// nekko-agent: facts, health checks and heartbeats on every node.
-// The agent is built in the NodeAgent issue; until then it only says so.
-Console.Error.WriteLine("nekko-agent: not implemented yet (see the NodeAgent issue)");
-return 2;
+// nekko-agent: facts, health checks and (soon) heartbeats on every node. See README.md.
+using NekkoMetal.NodeAgent.Agent;
+
+return await AgentCommand.RunAsync(args, Console.Out, Console.Error);

@@ -1,0 +1,16 @@
+namespace NekkoMetal.NodeAgent;
+
+/// <summary>
+/// Log event ids of the node agent, 5000–5199, one range per area: 5000–5049 agent loop and checks, 5050–5099 heartbeat.
+/// (Inventory uses 1000–1999, the boot server 2000–2999, TFTP and DHCP 3000–3199, PKI 4000–4299.)
+/// </summary>
+internal static class EventIds
+{
+    public const int AgentStarted = 5000;
+    public const int CheckFailed = 5001;
+    public const int RoundCompleted = 5002;
+    public const int RoundFailed = 5003;
+
+    public const int HeartbeatLogged = 5050;
+    public const int NoBootServers = 5051;
+}
