@@ -18,6 +18,7 @@ internal static class EventIds
     public const int VaultRetry = 4102;
     public const int VaultTokenRenewed = 4103;
     public const int VaultTokenRenewFailed = 4104;
+    public const int VaultMaintenanceFailed = 4105;
     public const int ServedCertificateIssued = 4200;
     public const int ServedCertificateRenewed = 4201;
     public const int RenewalFailed = 4202;

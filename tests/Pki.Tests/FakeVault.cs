@@ -92,6 +92,14 @@ internal sealed class FakeVault : IAsyncDisposable
         }
     }
 
+    /// <summary>A new valid token, as an operator (or Vault Agent) would mint one.</summary>
+    public string CreateToken()
+    {
+        var token = "hvs." + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+        _tokens[token] = new Token(DateTimeOffset.UtcNow.AddSeconds(LeaseSeconds), TokensRenewable, ["default", "nekko"]);
+        return token;
+    }
+
     public FakeVaultMount AddMount(string name, string role = "nekko", FakeVaultRole? spec = null)
     {
         var m = Mounts.GetOrAdd(name, n => new FakeVaultMount(n));

@@ -185,6 +185,36 @@ public sealed class ServedCertificatesTests(EtcdFixture etcd) : IDisposable
     }
 
     [Fact]
+    public async Task AddNekkoPki_SharesTheHostsQuartzScheduler_WithOtherJobs()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddQuartz(q => q.ScheduleJob<NoopJob>(t => t.WithIdentity("other-job").StartAt(DateTimeOffset.UtcNow.AddHours(1))));
+        builder.Services.AddSingleton(new EtcdStore(new InventoryOptions { Endpoints = [etcd.Endpoint], Prefix = _prefix }));
+        builder.AddNekkoPki(_ => new PkiOptions { DataDirectory = _dir.Path });
+        builder.Services.AddQuartz(q => q.ScheduleJob<NoopJob>(t => t.WithIdentity("later-job").StartAt(DateTimeOffset.UtcNow.AddHours(1))));
+        builder.Services.AddQuartzHostedService();
+        using var host = builder.Build();
+        await host.StartAsync();
+        try
+        {
+            var scheduler = host.Services.GetRequiredService<IScheduler>();
+            Assert.True(await scheduler.Exists(new JobKey(CertificateRenewalJob.Name)));
+            Assert.True(await scheduler.Exists(new JobKey("other-job")));
+            Assert.True(await scheduler.Exists(new JobKey("later-job")));
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    private sealed class NoopJob : IJob
+    {
+        public ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+    }
+
+    [Fact]
     public async Task DiWiring_WithVaultOptions_ServesACertificateFromVault()
     {
         await using var vault = await FakeVault.StartAsync();

@@ -156,6 +156,27 @@ public sealed class VaultCertificateIssuerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TokenFile_IsReadAgain_WhenVaultRefusesTheTokenItHeld()
+    {
+        using var dir = new TempDir();
+        var file = Path.Combine(dir.Path, "vault-token");
+        await File.WriteAllTextAsync(file, _vault.CreateToken() + "\n");
+        var (_, issuer) = New(StaticToken with { Token = null, TokenFile = file });
+        using (await issuer.IssueAsync(CaKind.BootServerHttps, Https, default))
+        {
+        }
+
+        _vault.ExpireAllTokens();
+        await File.WriteAllTextAsync(file, _vault.CreateToken()); // Vault Agent wrote a fresh one
+        using var again = await issuer.IssueAsync(CaKind.BootServerHttps, Https, default);
+        Assert.Equal(3, _vault.RequestsTo("nekko-https/issue/nekko"));
+
+        _vault.ExpireAllTokens(); // and nobody writes a new one: one look at the file, then the error
+        await Assert.ThrowsAsync<VaultPermissionDeniedException>(() => issuer.IssueAsync(CaKind.BootServerHttps, Https, default));
+        Assert.Equal(4, _vault.RequestsTo("nekko-https/issue/nekko"));
+    }
+
+    [Fact]
     public async Task DeadStaticToken_IsReportedAtStart()
     {
         var (_, issuer) = New(StaticToken with { Token = "hvs.not-a-token" });

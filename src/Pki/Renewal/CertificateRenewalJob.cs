@@ -32,6 +32,6 @@ internal sealed partial class CertificateRenewalJob(ServedCertificates served, P
         await served.RenewDueAsync(cancellationToken);
     }
 
-    [LoggerMessage(EventIds.VaultTokenRenewFailed + 10, LogLevel.Warning, "Could not keep the Vault token fresh (transient {Transient}); trying again next run")]
+    [LoggerMessage(EventIds.VaultMaintenanceFailed, LogLevel.Warning, "Could not keep the Vault token fresh (transient {Transient}); trying again next run")]
     private partial void LogTokenMaintenanceFailed(Exception e, bool transient);
 }
