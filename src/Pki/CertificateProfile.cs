@@ -138,8 +138,38 @@ public static class CertificateProfiles
         Lifetime = lifetime,
     };
 
+    private const string MachineUriPrefix = "urn:nekkometal:machine:";
+
     public static Uri MachineUri(string serial) =>
-        new("urn:nekkometal:machine:" + Uri.EscapeDataString(serial), UriKind.Absolute);
+        new(MachineUriPrefix + Uri.EscapeDataString(serial), UriKind.Absolute);
+
+    /// <summary>
+    /// The machine serial an agent certificate speaks for: its <c>urn:nekkometal:machine:{serial}</c> URI SAN, which
+    /// must agree with the common name. False for any other certificate. The caller has validated the chain
+    /// against the agent CA first (<see cref="CertificateChecks.ValidateChain"/>).
+    /// </summary>
+    public static bool TryGetMachineSerial(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? serial)
+    {
+        serial = null;
+        var machines = CertificateChecks.SubjectAlternativeNames(certificate).Uris
+            .Select(u => u.OriginalString)
+            .Where(u => u.StartsWith(MachineUriPrefix, StringComparison.Ordinal))
+            .ToList();
+        if (machines.Count != 1)
+        {
+            return false;
+        }
+
+        var fromUri = Uri.UnescapeDataString(machines[0][MachineUriPrefix.Length..]);
+        var cn = certificate.GetNameInfo(System.Security.Cryptography.X509Certificates.X509NameType.SimpleName, forIssuer: false);
+        if (fromUri.Length == 0 || !string.Equals(fromUri, cn, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        serial = fromUri;
+        return true;
+    }
 
     /// <summary>The lifetime as Vault's <c>ttl</c> parameter (whole seconds).</summary>
     internal static string ToVaultTtl(TimeSpan lifetime) =>

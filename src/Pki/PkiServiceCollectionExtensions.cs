@@ -89,6 +89,7 @@ public static class PkiServiceCollectionExtensions
                 (errors == SslPolicyErrors.RemoteCertificateChainErrors && cert is X509Certificate2 c && CertificateChecks.ValidateChain(c, roots).Count == 0);
         }
 
-        return new HttpClient(handler, disposeHandler: true);
+        // deadlines are per request, on the TimeProvider (VaultOptions.RequestTimeout)
+        return new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
     }
 }

@@ -130,6 +130,24 @@ public sealed class BuiltInCertificateIssuerTests(EtcdFixture etcd) : IDisposabl
         Assert.Empty(CertificateChecks.ValidateChain(signed.Certificate, await ca.Issuer.GetCaChainAsync(CaKind.AgentClient, default)));
     }
 
+    [Theory]
+    [InlineData("SN-A")]
+    [InlineData("To be filled: 52:54:00:12:34:56")]
+    [InlineData("seri/al ä%20")]
+    public async Task AgentCertificate_NamesItsMachineSerial(string serial)
+    {
+        using var ca = NewCa();
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var csr = new CertificateRequest("CN=whatever", key, HashAlgorithmName.SHA256).CreateSigningRequestPem();
+        using var signed = await ca.Issuer.SignAsync(CaKind.AgentClient, csr, CertificateProfiles.AgentClient(serial, TimeSpan.FromDays(1)), default);
+
+        Assert.True(CertificateProfiles.TryGetMachineSerial(signed.Certificate, out var read));
+        Assert.Equal(serial, read);
+
+        using var server = await ca.Issuer.IssueAsync(CaKind.BootServerHttps, ServerProfile, default);
+        Assert.False(CertificateProfiles.TryGetMachineSerial(server.Certificate, out _));
+    }
+
     [Fact]
     public async Task Sign_RsaCsr_GetsKeyEncipherment()
     {

@@ -29,7 +29,7 @@ public sealed partial class VaultClient : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger<VaultClient> _logger;
     private readonly SemaphoreSlim _authLock = new(1, 1);
-    private TokenState? _token;
+    private volatile TokenState? _token;
 
     public VaultClient(HttpClient http, VaultOptions options, TimeProvider time, ILogger<VaultClient> logger)
     {
@@ -42,8 +42,6 @@ public sealed partial class VaultClient : IDisposable
         {
             throw new PkiConfigurationException("invalid Vault options: " + string.Join("; ", errors));
         }
-
-        _http.Timeout = Timeout.InfiniteTimeSpan; // deadlines per request, on the TimeProvider
     }
 
     /// <summary>Logins made so far (AppRole), for diagnostics and tests.</summary>
