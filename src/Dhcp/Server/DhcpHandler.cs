@@ -645,7 +645,12 @@ public sealed partial class DhcpHandler
 
         public void Add(DhcpOptionCode code, byte[] value, bool essential = false) => _items.Add(new Item(code, value, essential, false, _items.Count));
 
-        public IEnumerable<Item> Ordered() => _items.OrderBy(Rank).ThenBy(i => i.Sequence);
+        /// <summary>Leading options first, then those asked for in the client's order, then the rest, each group in the order added (sorted in place: no LINQ sorter per reply).</summary>
+        public List<Item> Ordered()
+        {
+            _items.Sort((a, b) => Rank(a) != Rank(b) ? Rank(a).CompareTo(Rank(b)) : a.Sequence.CompareTo(b.Sequence));
+            return _items;
+        }
 
         /// <summary>The last option not asked for, else the last one asked for; never an essential one.</summary>
         public bool TryTakeLeastImportant(out DhcpOptionCode code)

@@ -13,7 +13,8 @@ namespace NekkoMetal.Dhcp.Transport;
 
 /// <summary>
 /// The DHCPv4 transport: one UDP socket per interface and port (the server port on every named interface, the PXE
-/// port on proxy interfaces), each with a thread blocked in receive; datagrams decoded with <see cref="DhcpLimits"/>,
+/// port on proxy interfaces), each with a thread blocked in receive, taking what is queued in one call (<see cref="UdpBatch"/>:
+/// recvmmsg, and the replies given at once sent together with sendmmsg); datagrams decoded with <see cref="DhcpLimits"/>,
 /// handed to <see cref="DhcpHandler"/> (answered on that thread when the handler answers at once; up to
 /// <see cref="DhcpServerOptions.MaxConcurrentRequests"/> waiting on the lease store, DISCOVERs shed once half of them
 /// are taken) and the replies sent from the same socket. Bad datagrams are logged and dropped; socket errors are sorted into transient (logged),
@@ -28,7 +29,7 @@ public sealed partial class DhcpServer : BackgroundService
 {
     private static readonly TimeSpan InitialBackOff = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxBackOff = TimeSpan.FromSeconds(30);
-    private static readonly IPEndPoint AnyEndPoint = new(IPAddress.Any, 0);
+    private const int IdleMilliseconds = 250; // the receive loop looks at its stop token this often when idle
 
     private readonly DhcpServerOptions _options;
     private readonly DhcpHandler _handler;
@@ -222,7 +223,8 @@ public sealed partial class DhcpServer : BackgroundService
     {
         var backOff = InitialBackOff;
         var limits = _options.Limits;
-        var buffer = GC.AllocateUninitializedArray<byte>(limits.MaxDatagramSize + 1, pinned: true);
+        using var batch = new UdpBatch(limits.MaxDatagramSize + 1); // one byte more: an oversized datagram is seen as one
+        var queued = new List<QueuedReply>(UdpBatch.Capacity);
         while (!ct.IsCancellationRequested)
         {
             if (listener.Fatal)
@@ -253,16 +255,13 @@ public sealed partial class DhcpServer : BackgroundService
             }
 
             int received;
-            EndPoint remote = AnyEndPoint;
-            IPPacketInformation packetInformation;
-            var flags = SocketFlags.None;
             try
             {
-                received = socket.ReceiveMessageFrom(buffer, ref flags, ref remote, out packetInformation);
-            }
-            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
-            {
-                continue; // idle: look at the stop token
+                received = batch.Receive(socket.SafeHandle, IdleMilliseconds, out var error);
+                if (received < 0)
+                {
+                    throw new SocketException((int)error);
+                }
             }
             catch (SocketException ex)
             {
@@ -299,12 +298,30 @@ public sealed partial class DhcpServer : BackgroundService
                 continue; // closed under us (reopened after an error): the next round sees it
             }
 
-            Dispatch(listener, socket, buffer.AsSpan(0, received), (IPEndPoint)remote, packetInformation, ct);
+            for (var i = 0; i < received; i++)
+            {
+                Dispatch(listener, socket, batch.Datagram(i), batch.Source(i), batch.PacketInformation(i), batch, queued, ct);
+            }
+
+            if (batch.Queued > 0)
+            {
+                try
+                {
+                    batch.Flush(socket.SafeHandle, (i, error) => LogSendFailed(queued[i].Link.Name, queued[i].To, new LoggedMac(queued[i].Message), queued[i].Message.TransactionId, error));
+                }
+                catch (ObjectDisposedException)
+                {
+                    // Closed under us: the clients retransmit.
+                }
+
+                queued.Clear();
+            }
         }
     }
 
     /// <summary>Decodes and checks one datagram and handles it: on this thread when the handler answers at once.</summary>
-    private void Dispatch(Listener listener, Socket socket, ReadOnlySpan<byte> datagram, IPEndPoint source, IPPacketInformation packetInformation, CancellationToken ct)
+    private void Dispatch(Listener listener, Socket socket, ReadOnlySpan<byte> datagram, IPEndPoint source, (int Interface, IPAddress? Destination) packetInformation,
+        UdpBatch batch, List<QueuedReply> queued, CancellationToken ct)
     {
         var name = listener.Options.Name;
         _metrics.Received(name);
@@ -353,7 +370,7 @@ public sealed partial class DhcpServer : BackgroundService
             }
         }
 
-        var context = new DhcpRequestContext(message, listener.Link!, listener.Kind, source, packetInformation.Address);
+        var context = new DhcpRequestContext(message, listener.Link!, listener.Kind, source, packetInformation.Destination ?? IPAddress.Any);
         var started = _time.GetTimestamp();
         ValueTask<DhcpReply?> pending;
         try
@@ -372,7 +389,7 @@ public sealed partial class DhcpServer : BackgroundService
 
         if (pending.IsCompleted)
         {
-            Finish(pending, context, socket, started, ct);
+            Finish(pending, context, socket, started, ct, batch, queued);
         }
         else
         {
@@ -396,7 +413,8 @@ public sealed partial class DhcpServer : BackgroundService
     }
 
     /// <summary>Sends the reply of a completed handler call (or logs its failure) and gives the slot back.</summary>
-    private void Finish(ValueTask<DhcpReply?> completed, DhcpRequestContext context, Socket socket, long started, CancellationToken ct)
+    private void Finish(ValueTask<DhcpReply?> completed, DhcpRequestContext context, Socket socket, long started, CancellationToken ct,
+        UdpBatch? batch = null, List<QueuedReply>? queued = null)
     {
         var replied = false;
         try
@@ -408,6 +426,18 @@ public sealed partial class DhcpServer : BackgroundService
             }
 
             var length = reply.Message.GetEncodedLength();
+            if (batch is not null && queued is not null && batch.NextSendBuffer() is { Length: > 0 } room && length <= room.Length)
+            {
+                // On the receive thread: sent with the rest of the batch's replies in one system call.
+                reply.Message.TryWrite(room, out var encoded);
+                var to = reply.Destination.SendTo;
+                batch.Queue(encoded, to);
+                queued.Add(new QueuedReply(context.Link, to, context.Message));
+                replied = true;
+                _metrics.Sent(context.Link.Name, reply.Type);
+                return;
+            }
+
             var buffer = ArrayPool<byte>.Shared.Rent(length);
             try
             {
@@ -451,6 +481,9 @@ public sealed partial class DhcpServer : BackgroundService
             : new LoggedMac([]);
 
     private static uint RawXid(ReadOnlySpan<byte> datagram) => datagram.Length >= 8 ? BinaryPrimitives.ReadUInt32BigEndian(datagram[4..]) : 0;
+
+    /// <summary>A reply queued in the receive thread's batch, for the log if the kernel refuses it.</summary>
+    private readonly record struct QueuedReply(DhcpLink Link, IPEndPoint To, DhcpMessage Message);
 
     /// <summary>One socket: an interface and a port.</summary>
     private sealed class Listener(DhcpInterfaceOptions options, DhcpListenerKind kind, int port)
