@@ -21,7 +21,7 @@ internal sealed partial class DiskKernelLogCheck(ICommandRunner commands) : IHea
     [GeneratedRegex(@"ata\d+(\.\d+)?: (exception Emask|failed command|hard resetting link|SError:)|ata\d+: link is slow|FAILED Result: hostbyte|nvme\d+: I/O \d+ QID \d+ timeout|nvme\S*: (resetting controller|controller is down)|Device offlined|rejecting I/O to offline device|EXT4-fs warning", RegexOptions.CultureInvariant)]
     private static partial Regex WarningPattern();
 
-    [GeneratedRegex(@"\b(dev |device |\[|Buffer I/O error on dev )(?<dev>(sr|fd|loop)\d+)", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"(\bdev |\bdevice |\[)(sr|fd|loop)\d+\b", RegexOptions.CultureInvariant)]
     private static partial Regex IgnoredDevice();
 
     public async Task<IReadOnlyList<CheckResult>> RunAsync(CancellationToken cancellationToken)

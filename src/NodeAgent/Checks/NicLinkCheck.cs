@@ -4,9 +4,10 @@ using NekkoMetal.NodeAgent.Platform;
 namespace NekkoMetal.NodeAgent.Checks;
 
 /// <summary>
-/// Carrier on the node's NICs. Without configured interfaces every wired NIC that is administratively up counts
-/// (an unused port that is down administratively is not a fault; sysfs refuses to read its carrier). Some links down
-/// with one still up → warning; all down, or a required interface missing or down → critical.
+/// Carrier on the node's NICs. Without configured interfaces every NIC that is administratively up and whose link
+/// came up at least once since boot counts (a port down administratively — sysfs refuses to read its carrier — or
+/// never cabled is not a fault). Some links lost with one still up → warning; all lost, or a required interface
+/// missing or down → critical.
 /// </summary>
 internal sealed class NicLinkCheck(HostRoot host, HealthThresholds thresholds) : IHealthCheck
 {
@@ -43,16 +44,13 @@ internal sealed class NicLinkCheck(HostRoot host, HealthThresholds thresholds) :
                 : CheckResult.Critical(Name, string.Join("; ", problems));
         }
 
-        var watched = nics.Where(n => !n.Wireless && n.Link is not null).ToList();
-        if (watched.Count == 0)
-        {
-            // a laptop on Wi-Fi only: its wireless link is the one that matters
-            watched = nics.Where(n => n.Link is not null).ToList();
-        }
+        // a port whose link never came up since boot (carrier_up_count 0) is an unused port — a laptop's empty Ethernet
+        // socket beside its Wi-Fi, a server's spare port — not a lost link
+        var watched = nics.Where(n => n.Link == true || (n.Link == false && n.CarrierUpCount != 0)).ToList();
 
         if (watched.Count == 0)
         {
-            return CheckResult.Unknown(Name, nics.Count == 0 ? "no NIC backed by a device in /sys/class/net" : "no NIC is administratively up");
+            return CheckResult.Unknown(Name, nics.Count == 0 ? "no NIC backed by a device in /sys/class/net" : "no NIC is administratively up with a link since boot");
         }
 
         var up = watched.Where(n => n.Link == true).ToList();

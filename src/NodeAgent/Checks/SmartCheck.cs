@@ -10,6 +10,7 @@ internal sealed record SmartReport(string Device, string? Json, string? Error);
 /// <summary>
 /// SMART health of each disk through smartmontools' JSON output (smartctl 7.0 and later). ATA: overall assessment,
 /// attributes failing now, and raw counts of reallocated (5), pending (197) and offline-uncorrectable (198) sectors;
+/// SAS/SCSI: the grown defect list;
 /// NVMe: critical_warning, spare below threshold, media errors, wear (percentage_used).
 /// </summary>
 internal sealed class SmartCheck(HostRoot host, ICommandRunner commands) : IHealthCheck
@@ -107,6 +108,11 @@ internal sealed class SmartCheck(HostRoot host, ICommandRunner commands) : IHeal
                         warning.Add($"{name} = {count}");
                     }
                 }
+            }
+
+            if (Int(root, "scsi_grown_defect_list") is > 0 and var grown)
+            {
+                warning.Add($"SCSI grown defect list = {grown}");
             }
 
             if (root.TryGetProperty("nvme_smart_health_information_log", out var nvme) && nvme.ValueKind == JsonValueKind.Object)

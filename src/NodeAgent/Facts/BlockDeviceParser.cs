@@ -25,12 +25,13 @@ internal sealed record BlockDeviceFiles(
 /// <summary>Disks from /sys/block attributes. Pure.</summary>
 internal static class BlockDeviceParser
 {
-    private static readonly string[] SkippedPrefixes = ["loop", "ram", "zram"];
+    /// <summary>Memory and loop devices, and optical/floppy drives (never a disk to install on; QEMU's fd0 logs I/O errors).</summary>
+    private static readonly string[] SkippedPrefixes = ["loop", "ram", "zram", "sr", "fd"];
 
     /// <summary>Whether a /sys/block entry is a memory or loop device the agent never reports.</summary>
     public static bool IsSkippedName(string name) => SkippedPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal));
 
-    /// <summary>The disk, or null for entries that are not disks (loop, ram, zram, device-less virtual devices, unreadable size).</summary>
+    /// <summary>The disk, or null for entries that are not disks (loop, ram, zram, sr, fd, device-less virtual devices, unreadable size).</summary>
     public static DiskFacts? Parse(BlockDeviceFiles files)
     {
         ArgumentNullException.ThrowIfNull(files);

@@ -13,7 +13,8 @@ internal sealed class FactCollector(HostRoot host, ICommandRunner? commands = nu
     public async Task<NodeFacts> CollectAsync(CancellationToken cancellationToken)
     {
         string? ipLinkJson = null;
-        if (commands?.Find("ip") is { } ip)
+        // ip reports the live system's links: only when reading the live system, not a fixture tree
+        if (host.Root == "/" && commands?.Find("ip") is { } ip)
         {
             var result = await commands.RunAsync(ip, ["-j", "link", "show"], IpTimeout, cancellationToken);
             ipLinkJson = result.ExitCode == 0 ? result.StandardOutput : null;
@@ -119,6 +120,7 @@ internal sealed class FactCollector(HostRoot host, ICommandRunner? commands = nu
                 host.ReadText($"{n}/address"),
                 host.ReadText($"{n}/addr_assign_type"),
                 host.ReadText($"{n}/carrier"),
+                host.ReadText($"{n}/carrier_up_count"),
                 host.ReadText($"{n}/operstate"),
                 host.ReadText($"{n}/speed"),
                 host.ReadText($"{n}/type"),

@@ -8,6 +8,7 @@ namespace NekkoMetal.NodeAgent.Facts;
 /// <para><c>DriverLink</c>: Name of the <c>device/driver</c> symlink's target ("e1000e", "virtio_net", "iwlwifi").</para>
 /// <para><c>SubsystemLink</c>: Name of the <c>device/subsystem</c> symlink's target ("pci", "usb", "virtio").</para>
 /// <para><c>Uevent</c>: The interface's <c>uevent</c> (DEVTYPE=wlan marks Wi-Fi).</para>
+/// <para><c>CarrierUpCount</c>: <c>carrier_up_count</c> (Linux 4.16+): how often the link came up since boot.</para>
 /// <para><c>PermAddress</c>: IFLA_PERM_ADDRESS from netlink (<c>permaddr</c> of <c>ip -j link</c>), when reported.</para>
 /// </remarks>
 internal sealed record NetworkInterfaceFiles(
@@ -16,6 +17,7 @@ internal sealed record NetworkInterfaceFiles(
     string? Address,
     string? AddrAssignType,
     string? Carrier,
+    string? CarrierUpCount,
     string? OperState,
     string? Speed,
     string? Type,
@@ -52,7 +54,8 @@ internal static class NetworkInterfaceParser
             _ => null,
         };
         var wireless = files.HasWirelessDirectory || UeventValue(files.Uevent, "DEVTYPE") == "wlan";
-        return new NicFacts(files.Name, mac, permanent, assign, link, files.OperState?.Trim() is { Length: > 0 } o ? o : null, speed, files.DriverLink, files.SubsystemLink, wireless);
+        int? upCount = int.TryParse(files.CarrierUpCount?.Trim(), out var u) && u >= 0 ? u : null;
+        return new NicFacts(files.Name, mac, permanent, assign, link, upCount, files.OperState?.Trim() is { Length: > 0 } o ? o : null, speed, files.DriverLink, files.SubsystemLink, wireless);
     }
 
     /// <summary>addr_assign_type values, include/uapi/linux/netdevice.h (NET_ADDR_PERM, _RANDOM, _STOLEN, _SET).</summary>

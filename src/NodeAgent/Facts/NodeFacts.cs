@@ -42,7 +42,7 @@ internal sealed record CpuFacts(string? Vendor, string? Model, int Sockets, int 
 /// <summary>From /proc/meminfo.</summary>
 internal sealed record MemoryFacts(long TotalBytes, long? AvailableBytes, long? SwapTotalBytes);
 
-/// <summary>A block device from /sys/block (loop, ram, zram and device-less virtual devices are left out).</summary>
+/// <summary>A block device from /sys/block (loop, ram, zram, optical, floppy and device-less virtual devices are left out).</summary>
 /// <remarks>
 /// <para><c>Serial</c>: NVMe <c>device/serial</c>, virtio-blk <c>serial</c>, or the SCSI/SATA unit serial from VPD page 0x80; null where none is exposed.</para>
 /// </remarks>
@@ -58,6 +58,7 @@ internal sealed record DiskFacts(string Name, long SizeBytes, bool Rotational, b
 /// </para>
 /// <para><c>AddressAssignType</c>: perm, random, stolen, set, or unknown (<c>addr_assign_type</c> 0–3).</para>
 /// <para><c>Link</c>: carrier: true/false, null when the interface is down (the kernel refuses the read).</para>
+/// <para><c>CarrierUpCount</c>: how often the link came up since boot (<c>carrier_up_count</c>); 0 = a port never cabled.</para>
 /// <para><c>SpeedMbps</c>: null when unknown (down links, virtio and Wi-Fi report -1 or refuse the read).</para>
 /// <para><c>Bus</c>: Subsystem of the backing device: pci, usb, virtio, platform, ….</para>
 /// </remarks>
@@ -67,6 +68,7 @@ internal sealed record NicFacts(
     string? PermanentMac,
     string AddressAssignType,
     bool? Link,
+    int? CarrierUpCount,
     string? OperState,
     int? SpeedMbps,
     string? Driver,
