@@ -35,6 +35,30 @@ public class GoldenPacketTests
 
     [Theory]
     [MemberData(nameof(AllNames))]
+    public void Peeked_message_type_is_the_decoded_one(string name)
+    {
+        var datagram = TestPackets.Golden(name);
+
+        Assert.Equal(Load(name).Options.MessageType, DhcpMessage.PeekMessageType(datagram));
+    }
+
+    [Fact]
+    public void Peek_gives_up_on_what_is_not_plainly_a_dhcp_message()
+    {
+        var discover = TestPackets.Golden(TestPackets.GoldenNames[0]);
+        Assert.Null(DhcpMessage.PeekMessageType(discover.AsSpan(0, 239))); // cut inside the magic cookie
+        var noCookie = (byte[])discover.Clone();
+        noCookie[236] ^= 0xFF;
+        Assert.Null(DhcpMessage.PeekMessageType(noCookie));
+        Assert.Null(DhcpMessage.PeekMessageType([.. discover.AsSpan(0, 240), 53])); // option 53 without its length
+        Assert.Null(DhcpMessage.PeekMessageType([.. discover.AsSpan(0, 240), 53, 2, 1, 1])); // wrong length
+        Assert.Null(DhcpMessage.PeekMessageType([.. discover.AsSpan(0, 240), 12, 9, 1])); // an option running past the end
+        Assert.Null(DhcpMessage.PeekMessageType([.. discover.AsSpan(0, 240), 255, 53, 1, 1])); // after the end option
+        Assert.Equal(DhcpMessageType.Request, DhcpMessage.PeekMessageType([.. discover.AsSpan(0, 240), 0, 0, 12, 1, 65, 53, 1, 3, 255]));
+    }
+
+    [Theory]
+    [MemberData(nameof(AllNames))]
     public void Decodes_with_default_limits_and_a_message_type(string name)
     {
         var message = Load(name);

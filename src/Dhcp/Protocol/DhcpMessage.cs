@@ -167,6 +167,50 @@ public sealed class DhcpMessage
     }
 
     /// <summary>
+    /// The message type (option 53) read straight from the options field of a datagram, without decoding it; null when
+    /// the datagram is not plainly a DHCP message or option 53 is not in its options field (an overloaded
+    /// <c>file</c>/<c>sname</c> is not looked at). For shedding load before the full decode; never throws.
+    /// </summary>
+    public static DhcpMessageType? PeekMessageType(ReadOnlySpan<byte> datagram)
+    {
+        if (datagram.Length < HeaderLength + 4 || BinaryPrimitives.ReadUInt32BigEndian(datagram[HeaderLength..]) != MagicCookie)
+        {
+            return null;
+        }
+
+        var i = HeaderLength + 4;
+        while (i < datagram.Length)
+        {
+            var code = datagram[i];
+            if (code == 0)
+            {
+                i++;
+                continue;
+            }
+
+            if (code == 255 || i + 1 >= datagram.Length)
+            {
+                return null;
+            }
+
+            var length = datagram[i + 1];
+            if (i + 2 + length > datagram.Length)
+            {
+                return null;
+            }
+
+            if (code == 53)
+            {
+                return length == 1 ? (DhcpMessageType)datagram[i + 2] : null;
+            }
+
+            i += 2 + length;
+        }
+
+        return null;
+    }
+
+    /// <summary>
     /// Decodes one UDP payload. Never throws on any input (only on a null <paramref name="limits"/>).
     /// Checks, in order: size, <c>op</c>, <c>hlen</c>, magic cookie, then options in the
     /// <c>options</c> field, then <c>file</c> and <c>sname</c> when option 52 says they are

@@ -332,6 +332,13 @@ public sealed partial class DhcpServer : BackgroundService
             return;
         }
 
+        // Overloaded (see below): a DISCOVER is shed before it costs a decode.
+        if (_slots.CurrentCount <= _options.MaxConcurrentRequests / 2 && DhcpMessage.PeekMessageType(datagram) == DhcpMessageType.Discover)
+        {
+            _metrics.Dropped(name, "overloaded");
+            return;
+        }
+
         if (!DhcpMessage.TryParse(datagram, _options.Limits, out var message, out var error))
         {
             _metrics.Dropped(name, error.ToString());
