@@ -51,14 +51,14 @@ internal static class AgentCommand
             if (discovery)
             {
                 var facts = await host.Services.GetRequiredService<FactCollector>().CollectAsync(stop.Token);
-                await stdout.WriteLineAsync(JsonSerializer.Serialize(facts, AgentJson.Default.NodeFacts));
+                await stdout.WriteLineAsync(JsonSerializer.Serialize(facts, AgentJson.Printed.NodeFacts));
                 return 0;
             }
 
             if (once)
             {
                 var report = await host.Services.GetRequiredService<HealthCheckRunner>().RunAsync(stop.Token);
-                await stdout.WriteLineAsync(JsonSerializer.Serialize(report, AgentJson.Default.HealthReport));
+                await stdout.WriteLineAsync(JsonSerializer.Serialize(report, AgentJson.Printed.HealthReport));
                 return (int)report.Overall;
             }
 

@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using NekkoMetal.NodeAgent.Facts;
@@ -8,4 +9,12 @@ namespace NekkoMetal.NodeAgent.Agent;
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(NodeFacts))]
 [JsonSerializable(typeof(HealthReport))]
-internal sealed partial class AgentJson : JsonSerializerContext;
+internal sealed partial class AgentJson : JsonSerializerContext
+{
+    /// <summary>For a terminal: apostrophes, "≥" and "°C" in messages printed as they are rather than as \u escapes.</summary>
+    public static AgentJson Printed { get; } = new(new JsonSerializerOptions(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}

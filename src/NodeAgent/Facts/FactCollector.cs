@@ -127,7 +127,7 @@ internal sealed class FactCollector(HostRoot host, ICommandRunner? commands = nu
                 host.ReadLinkName($"{n}/device/driver"),
                 host.ReadLinkName($"{n}/device/subsystem"),
                 host.ReadText($"{n}/uevent"),
-                host.Exists($"{n}/wireless"),
+                host.Exists($"{n}/wireless") || host.Exists($"{n}/phy80211"),
                 permanent.GetValueOrDefault(name)));
             if (nic is not null)
             {

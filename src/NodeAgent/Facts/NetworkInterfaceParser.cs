@@ -9,6 +9,7 @@ namespace NekkoMetal.NodeAgent.Facts;
 /// <para><c>SubsystemLink</c>: Name of the <c>device/subsystem</c> symlink's target ("pci", "usb", "virtio").</para>
 /// <para><c>Uevent</c>: The interface's <c>uevent</c> (DEVTYPE=wlan marks Wi-Fi).</para>
 /// <para><c>CarrierUpCount</c>: <c>carrier_up_count</c> (Linux 4.16+): how often the link came up since boot.</para>
+/// <para><c>HasWirelessEntry</c>: whether <c>wireless/</c> or the <c>phy80211</c> link exists (cfg80211 devices).</para>
 /// <para><c>PermAddress</c>: IFLA_PERM_ADDRESS from netlink (<c>permaddr</c> of <c>ip -j link</c>), when reported.</para>
 /// </remarks>
 internal sealed record NetworkInterfaceFiles(
@@ -24,7 +25,7 @@ internal sealed record NetworkInterfaceFiles(
     string? DriverLink,
     string? SubsystemLink,
     string? Uevent,
-    bool HasWirelessDirectory,
+    bool HasWirelessEntry,
     string? PermAddress);
 
 /// <summary>NICs from /sys/class/net attributes, and permanent addresses from <c>ip -j link</c>. Pure.</summary>
@@ -53,7 +54,7 @@ internal static class NetworkInterfaceParser
             "0" => false,
             _ => null,
         };
-        var wireless = files.HasWirelessDirectory || UeventValue(files.Uevent, "DEVTYPE") == "wlan";
+        var wireless = files.HasWirelessEntry || UeventValue(files.Uevent, "DEVTYPE") == "wlan";
         int? upCount = int.TryParse(files.CarrierUpCount?.Trim(), out var u) && u >= 0 ? u : null;
         return new NicFacts(files.Name, mac, permanent, assign, link, upCount, files.OperState?.Trim() is { Length: > 0 } o ? o : null, speed, files.DriverLink, files.SubsystemLink, wireless);
     }

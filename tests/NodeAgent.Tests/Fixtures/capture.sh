@@ -29,7 +29,7 @@ for d in /sys/class/net/*; do
   mkdir -p "$OUT$d"
   copy "$d/address" "$d/addr_assign_type" "$d/carrier" "$d/carrier_up_count" "$d/operstate" "$d/speed" "$d/type" "$d/uevent"
   if [ -e "$d/device" ]; then mkdir -p "$OUT$d/device"; link "$d/device/driver"; link "$d/device/subsystem"; fi
-  [ -d "$d/wireless" ] && mkdir -p "$OUT$d/wireless"
+  link "$d/phy80211"
 done
 for z in /sys/class/thermal/thermal_zone*; do
   [ -e "$z" ] || continue
