@@ -5,10 +5,33 @@ namespace NekkoMetal.NodeAgent.Tests;
 
 public class DiskKernelLogCheckTests
 {
+    private static readonly TimeSpan Day = TimeSpan.FromHours(24);
+
+    [Fact]
+    public void Errors_older_than_the_window_are_not_judged()
+    {
+        var log = Fixtures.Command(Fixtures.Server, "dmesg.txt");
+
+        // the server's errors are at 7302 s after boot; a day and a bit later they are history
+        Assert.Equal(new CheckResult("disk-kernel-log", CheckStatus.Ok, "no disk or filesystem errors in the kernel log of the last 24 h"), DiskKernelLogCheck.Evaluate(log, null, 7302 + 90_000, Day));
+        var recent = DiskKernelLogCheck.Evaluate(log, null, 7400, Day);
+        Assert.Equal(CheckStatus.Critical, recent.Status);
+        Assert.Contains("in the kernel log since boot", recent.Message, StringComparison.Ordinal); // booted less than a window ago
+        Assert.Equal(CheckStatus.Critical, DiskKernelLogCheck.Evaluate("I/O error, dev sda, sector 8 op 0x0:(READ)\n", null, 1e9, Day).Status); // no stamp: always judged
+    }
+
+    [Theory]
+    [InlineData("350735.47 234388.90\n", 350735.47)]
+    [InlineData("12 3", 12.0)]
+    [InlineData("", null)]
+    [InlineData(null, null)]
+    [InlineData("x y", null)]
+    public void Uptime_parsing(string? text, double? expected) => Assert.Equal(expected, DiskKernelLogCheck.Uptime(text));
+
     [Fact]
     public void Ok_when_the_log_has_no_disk_errors()
     {
-        var result = DiskKernelLogCheck.Evaluate(Fixtures.Command(Fixtures.Laptop, "dmesg.txt"), null);
+        var result = DiskKernelLogCheck.Evaluate(Fixtures.Command(Fixtures.Laptop, "dmesg.txt"), null, null, Day);
 
         Assert.Equal(new CheckResult("disk-kernel-log", CheckStatus.Ok, "no disk or filesystem errors in the kernel log since boot"), result);
     }
@@ -17,7 +40,7 @@ public class DiskKernelLogCheckTests
     public void Ok_when_only_floppy_and_optical_drives_complain()
     {
         // QEMU's empty fd0 and sr0 log I/O errors on every boot
-        var result = DiskKernelLogCheck.Evaluate(Fixtures.Command(Fixtures.QemuVm, "dmesg.txt"), null);
+        var result = DiskKernelLogCheck.Evaluate(Fixtures.Command(Fixtures.QemuVm, "dmesg.txt"), null, null, Day);
 
         Assert.Equal(CheckStatus.Ok, result.Status);
     }
@@ -25,7 +48,7 @@ public class DiskKernelLogCheckTests
     [Fact]
     public void Warning_on_sata_link_resets()
     {
-        var result = DiskKernelLogCheck.Evaluate(Fixtures.Command(Fixtures.MiniPc, "dmesg.txt"), null);
+        var result = DiskKernelLogCheck.Evaluate(Fixtures.Command(Fixtures.MiniPc, "dmesg.txt"), null, null, Day);
 
         Assert.Equal(CheckStatus.Warning, result.Status);
         Assert.StartsWith("4 disk warning line(s)", result.Message, StringComparison.Ordinal);
@@ -35,7 +58,7 @@ public class DiskKernelLogCheckTests
     [Fact]
     public void Critical_on_medium_errors_and_filesystem_corruption()
     {
-        var result = DiskKernelLogCheck.Evaluate(Fixtures.Command(Fixtures.Server, "dmesg.txt"), null);
+        var result = DiskKernelLogCheck.Evaluate(Fixtures.Command(Fixtures.Server, "dmesg.txt"), null, null, Day);
 
         Assert.Equal(CheckStatus.Critical, result.Status);
         Assert.StartsWith("5 disk error line(s) in the kernel log since boot, first: [ 7302.118238] sd 0:0:1:0: [sdb] tag#412 Sense Key : Medium Error", result.Message, StringComparison.Ordinal);
@@ -50,12 +73,12 @@ public class DiskKernelLogCheckTests
     [InlineData("[ 12.3] ata3.00: error: { UNC }")]
     [InlineData("[ 12.3] nvme0n1: I/O Cmd(0x2) @ LBA 1000, 8 blocks, I/O Error (sct 0x2 / sc 0x81) DNR")]
     public void Critical_kernel_messages(string line) =>
-        Assert.Equal(CheckStatus.Critical, DiskKernelLogCheck.Evaluate(line + "\n", null).Status);
+        Assert.Equal(CheckStatus.Critical, DiskKernelLogCheck.Evaluate(line + "\n", null, null, Day).Status);
 
     [Fact]
     public void Unknown_when_dmesg_is_unavailable()
     {
-        var result = DiskKernelLogCheck.Evaluate(null, "dmesg failed: dmesg: read kernel buffer failed: Operation not permitted");
+        var result = DiskKernelLogCheck.Evaluate(null, "dmesg failed: dmesg: read kernel buffer failed: Operation not permitted", null, Day);
 
         Assert.Equal(CheckStatus.Unknown, result.Status);
         Assert.Equal("dmesg failed: dmesg: read kernel buffer failed: Operation not permitted", result.Message);

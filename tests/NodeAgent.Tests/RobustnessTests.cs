@@ -58,7 +58,7 @@ public sealed class RobustnessTests : IDisposable
         var thresholds = new HealthThresholds();
         yield return new FilesystemCheck(host, thresholds);
         yield return new MemoryPressureCheck(host, thresholds);
-        yield return new DiskKernelLogCheck(commands);
+        yield return new DiskKernelLogCheck(host, commands, thresholds);
         yield return new SmartCheck(host, commands);
         yield return new NicLinkCheck(host, thresholds);
         yield return new CpuTemperatureCheck(host, thresholds);

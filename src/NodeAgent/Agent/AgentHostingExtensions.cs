@@ -23,14 +23,14 @@ internal static class AgentHostingExtensions
         services.AddOptions<AgentOptions>().BindConfiguration(AgentOptions.Section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AgentOptions>, AgentOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<ICommandRunner, CommandRunner>();
+        services.TryAddSingleton<ICommandRunner>(sp => new CommandRunner(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton(sp => new HostRoot(Options(sp).HostRoot));
         services.TryAddSingleton(sp => new FactCollector(sp.GetRequiredService<HostRoot>(), sp.GetRequiredService<ICommandRunner>()));
         services.TryAddSingleton<IHeartbeatSink, LogHeartbeatSink>();
 
         services.AddSingleton<IHealthCheck>(sp => new FilesystemCheck(sp.GetRequiredService<HostRoot>(), Options(sp).Thresholds));
         services.AddSingleton<IHealthCheck>(sp => new MemoryPressureCheck(sp.GetRequiredService<HostRoot>(), Options(sp).Thresholds));
-        services.AddSingleton<IHealthCheck>(sp => new DiskKernelLogCheck(sp.GetRequiredService<ICommandRunner>()));
+        services.AddSingleton<IHealthCheck>(sp => new DiskKernelLogCheck(sp.GetRequiredService<HostRoot>(), sp.GetRequiredService<ICommandRunner>(), Options(sp).Thresholds));
         services.AddSingleton<IHealthCheck>(sp => new SmartCheck(sp.GetRequiredService<HostRoot>(), sp.GetRequiredService<ICommandRunner>()));
         services.AddSingleton<IHealthCheck>(sp => new NicLinkCheck(sp.GetRequiredService<HostRoot>(), Options(sp).Thresholds));
         services.AddSingleton<IHealthCheck>(sp => new CpuTemperatureCheck(sp.GetRequiredService<HostRoot>(), Options(sp).Thresholds));

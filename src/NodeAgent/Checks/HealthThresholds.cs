@@ -36,6 +36,12 @@ public sealed class HealthThresholds
     /// <summary>Battery full capacity below this percentage of its design capacity → warning (a worn battery is a short UPS).</summary>
     public int BatteryHealthWarningPercent { get; set; } = 50;
 
+    /// <summary>
+    /// Kernel log lines older than this are not judged (the ring buffer keeps a transient link reset forever). Timestamps
+    /// are seconds since boot without suspended time, so on a laptop that slept lines look older than they are.
+    /// </summary>
+    public TimeSpan KernelLogWindow { get; set; } = TimeSpan.FromHours(24);
+
     /// <summary>Failed systemd units that make the node critical; any other failed unit is a warning.</summary>
     public IList<string> CriticalUnits { get; set; } = ["kubelet.service", "containerd.service", "nekko-agent.service"];
 
@@ -64,6 +70,11 @@ public sealed class HealthThresholds
         if (CpuTemperatureWarningCelsius > CpuTemperatureCriticalCelsius || CpuTemperatureCriticalCelsius > 150)
         {
             yield return $"thresholds: CPU temperature warning must be ≤ critical ≤ 150 °C, got {CpuTemperatureWarningCelsius} and {CpuTemperatureCriticalCelsius}";
+        }
+
+        if (KernelLogWindow <= TimeSpan.Zero)
+        {
+            yield return $"thresholds: kernelLogWindow must be positive, got {KernelLogWindow}";
         }
 
         if (BatteryCriticalPercent is < 0 or > 100 || BatteryHealthWarningPercent is < 0 or > 100)

@@ -23,10 +23,18 @@ internal interface ICommandRunner
     string? Find(string program);
 }
 
-internal sealed class CommandRunner : ICommandRunner
+internal sealed class CommandRunner(TimeProvider time) : ICommandRunner
 {
     /// <summary>Output beyond this is dropped: a check's message is a line, not a log.</summary>
     private const int MaxOutputChars = 1024 * 1024;
+
+    /// <summary>How long to wait for the output pipes to close after the process ended: a child it left in the background may hold them open.</summary>
+    private static readonly TimeSpan OutputGrace = TimeSpan.FromSeconds(2);
+
+    public CommandRunner()
+        : this(TimeProvider.System)
+    {
+    }
 
     public async Task<CommandResult> RunAsync(string fileName, IReadOnlyList<string> arguments, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -59,18 +67,17 @@ internal sealed class CommandRunner : ICommandRunner
         }
 
         process.StandardInput.Close();
-        var stdout = ReadCappedAsync(process.StandardOutput);
-        var stderr = ReadCappedAsync(process.StandardError);
-        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeoutSource.CancelAfter(timeout);
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        var pumps = Task.WhenAll(PumpAsync(process.StandardOutput, stdout), PumpAsync(process.StandardError, stderr));
         var timedOut = false;
         try
         {
-            await process.WaitForExitAsync(timeoutSource.Token);
+            await process.WaitForExitAsync(cancellationToken).WaitAsync(timeout, time, cancellationToken);
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
-            timedOut = !cancellationToken.IsCancellationRequested;
+            timedOut = e is TimeoutException;
             try
             {
                 process.Kill(entireProcessTree: true);
@@ -84,9 +91,16 @@ internal sealed class CommandRunner : ICommandRunner
             cancellationToken.ThrowIfCancellationRequested();
         }
 
-        var output = await stdout;
-        var error = await stderr;
-        return new CommandResult(timedOut ? null : process.ExitCode, output, error, timedOut, null);
+        try
+        {
+            await pumps.WaitAsync(OutputGrace, time, CancellationToken.None);
+        }
+        catch (TimeoutException)
+        {
+            // a detached child still holds a pipe: keep what was read
+        }
+
+        return new CommandResult(timedOut ? null : process.ExitCode, Snapshot(stdout), Snapshot(stderr), timedOut, null);
     }
 
     public string? Find(string program)
@@ -110,19 +124,27 @@ internal sealed class CommandRunner : ICommandRunner
         return null;
     }
 
-    private static async Task<string> ReadCappedAsync(StreamReader reader)
+    private static async Task PumpAsync(StreamReader reader, StringBuilder text)
     {
-        var text = new StringBuilder();
         var buffer = new char[8192];
         int read;
         while ((read = await reader.ReadAsync(buffer)) > 0)
         {
-            if (text.Length < MaxOutputChars)
+            lock (text)
             {
-                text.Append(buffer, 0, Math.Min(read, MaxOutputChars - text.Length));
+                if (text.Length < MaxOutputChars)
+                {
+                    text.Append(buffer, 0, Math.Min(read, MaxOutputChars - text.Length));
+                }
             }
         }
+    }
 
-        return text.ToString();
+    private static string Snapshot(StringBuilder text)
+    {
+        lock (text)
+        {
+            return text.ToString();
+        }
     }
 }
