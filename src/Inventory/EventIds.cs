@@ -39,4 +39,12 @@ internal static class EventIds
     public const int InstallRecorded = 1602;
     public const int InstallReported = 1603;
     public const int ReinstallRequested = 1604;
+    // 1700–1799: leader election, heartbeats and the state setter
+    public const int LeaderElected = 1700;
+    public const int LeaderLost = 1701;
+    public const int LeaderResigned = 1702;
+    public const int LeaderElectionFailed = 1703;
+    public const int StateSetterChanged = 1750;
+    public const int StateSetterFailed = 1751;
+    public const int StateSetterDeposed = 1752;
 }

@@ -62,3 +62,9 @@ public sealed class StoreUnavailableException(string message, Exception? inner =
 {
     public override bool IsTransient => true;
 }
+
+/// <summary>
+/// A write fenced on a leadership key was refused: this process is no longer (or never was) the leader it claimed to be.
+/// Not transient: the caller must stop acting as leader.
+/// </summary>
+public sealed class NotLeaderException(string message) : InventoryException(message);

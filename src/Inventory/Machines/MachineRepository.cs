@@ -444,7 +444,16 @@ public sealed partial class MachineRepository
         }, ct);
     }
 
-    public async Task<Machine> SetStateAsync(string serial, MachineState state, string? reason, string actor, CancellationToken ct)
+    /// <summary>
+    /// Moves the machine to <paramref name="state"/> if the transition table allows it. With a fence
+    /// (a leader-elected controller's) the write also requires that leadership to be current, else <see cref="NotLeaderException"/>.
+    /// </summary>
+    public Task<Machine> SetStateAsync(string serial, MachineState state, string? reason, string actor, CancellationToken ct) =>
+        SetStateAsync(serial, state, reason, actor, fence: null, ct);
+
+    /// <inheritdoc cref="SetStateAsync(string, MachineState, string?, string, CancellationToken)"/>
+    public async Task<Machine> SetStateAsync(string serial, MachineState state, string? reason, string actor,
+        Leadership.LeaderFence? fence, CancellationToken ct)
     {
         if (reason is { Length: > 1024 })
         {
@@ -464,7 +473,7 @@ public sealed partial class MachineRepository
             }
 
             return current with { State = state, StateChangedAt = _ctx.Time.GetUtcNow() };
-        }, ct);
+        }, ct, fence);
         return result;
     }
 
@@ -492,6 +501,7 @@ public sealed partial class MachineRepository
                 txn.Success.Add(Txn.Delete(Keys.Address(ip)));
             }
 
+            txn.Success.Add(Txn.Delete(Keys.Health(serial)));
             txn.Success.AddRange(_ctx.Audit.Ops(_ctx.Audit.Create(actor, AuditActions.MachineDelete, serial, current with { Revision = 0 }, null)));
             var response = await _ctx.Store.TxnAsync(txn, ct);
             if (response.Succeeded)
@@ -512,7 +522,7 @@ public sealed partial class MachineRepository
     /// after a lost race it reads etcd. With an expected revision the caller gets a conflict instead of a retry.
     /// </summary>
     private async Task<Machine> MutateAsync(string serial, long? expectedRevision, string actor, string action, string? reason,
-        Func<Machine, Machine> change, CancellationToken ct)
+        Func<Machine, Machine> change, CancellationToken ct, Leadership.LeaderFence? fence = null)
     {
         await _ctx.EnsureReadyAsync(ct);
         var current = Cache.GetMachine(serial);
@@ -554,6 +564,12 @@ public sealed partial class MachineRepository
             }
 
             txn.Success.AddRange(_ctx.Audit.Ops(_ctx.Audit.Create(actor, action, serial, current with { Revision = 0 }, updated, reason)));
+            if (fence is not null)
+            {
+                txn.Compare.Add(fence.Compare);
+                txn.Failure.Add(Txn.Get(fence.Key)); // last: read after the MAC reads below
+            }
+
             var response = await _ctx.Store.TxnAsync(txn, ct);
             if (response.Succeeded)
             {
@@ -564,6 +580,12 @@ public sealed partial class MachineRepository
                 }
 
                 return updated with { Revision = response.Header.Revision };
+            }
+
+            if (fence is not null && response.Responses[^1].ResponseRange.Kvs is var leader &&
+                (leader.Count == 0 || leader[0].CreateRevision != fence.CreateRevision))
+            {
+                throw new NotLeaderException($"not written to machine '{serial}': {fence.Key} is no longer held with create revision {fence.CreateRevision} (leadership lost)");
             }
 
             for (var i = 0; i < added.Count; i++)

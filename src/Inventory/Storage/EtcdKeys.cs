@@ -90,6 +90,19 @@ public sealed class EtcdKeys
 
     public string Server(string id) => ServersPrefix + id;
 
+    /// <summary>
+    /// <c>leaders/{name}</c>: the id of the boot server leading controller <c>name</c>, with that server's election lease.
+    /// Its create revision is the leader's fence (see <see cref="Leadership.LeaderElector"/>).
+    /// </summary>
+    public string LeadersPrefix => Prefix + "leaders/";
+
+    public string Leader(string name) => LeadersPrefix + name;
+
+    /// <summary><c>health/{serial}</c>: JSON <see cref="Health.MachineHealth"/>, the machine's last heartbeat and its checks.</summary>
+    public string HealthPrefix => Prefix + "health/";
+
+    public string Health(string serial) => HealthPrefix + serial;
+
     /// <summary><c>audit/{ticks:D19}-{id}</c>: JSON <see cref="Audit.AuditEntry"/>, ordered by time.</summary>
     public string AuditPrefix => Prefix + "audit/";
 

@@ -14,12 +14,29 @@ internal static class Txn
         CreateRevision = 0,
     };
 
+    public static Compare Exists(string key) => new()
+    {
+        Key = ByteString.CopyFromUtf8(key),
+        Target = Compare.Types.CompareTarget.Create,
+        Result = Compare.Types.CompareResult.Greater,
+        CreateRevision = 0,
+    };
+
     public static Compare ModRevisionIs(string key, long revision) => new()
     {
         Key = ByteString.CopyFromUtf8(key),
         Target = Compare.Types.CompareTarget.Mod,
         Result = Compare.Types.CompareResult.Equal,
         ModRevision = revision,
+    };
+
+    /// <summary>The key exists with exactly this create revision (a leader's fence: see <see cref="Leadership.LeaderFence"/>).</summary>
+    public static Compare CreateRevisionIs(string key, long revision) => new()
+    {
+        Key = ByteString.CopyFromUtf8(key),
+        Target = Compare.Types.CompareTarget.Create,
+        Result = Compare.Types.CompareResult.Equal,
+        CreateRevision = revision,
     };
 
     public static RequestOp Put(string key, ByteString value) =>
