@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using NekkoMetal.BootServer.Auth;
 using NekkoMetal.BootServer.Configuration;
 using NekkoMetal.Inventory.Boot;
 using NekkoMetal.Inventory.Machines;
@@ -40,8 +41,7 @@ public static class DiscoveryApi
         PendingDiscoveryRepository pending, InventoryCache cache, IOptions<BootServerOptions> options, CancellationToken ct)
     {
         var report = await JsonBody.ReadAsync<DiscoveryReport>(context.Request, ct); // a bad body does not use up the token
-        var header = context.Request.Headers.Authorization.ToString();
-        var secret = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
+        var secret = BearerTokenHandler.SecretOf(context.Request);
         var token = await bootstrap.ConsumeAsync(secret, BootstrapTokenRepository.Discovery, ct);
         if (token is null)
         {

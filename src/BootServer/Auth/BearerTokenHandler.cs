@@ -20,6 +20,16 @@ public sealed class BearerTokenHandler(
 {
     public const string SchemeName = "Bearer";
 
+    private const string Prefix = "Bearer ";
+
+    /// <summary>The token of an <c>Authorization: Bearer &lt;token&gt;</c> header; null when there is none or it is another scheme.</summary>
+    public static string? SecretOf(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var header = request.Headers.Authorization.ToString();
+        return header.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) ? header[Prefix.Length..].Trim() : null;
+    }
+
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
@@ -28,12 +38,11 @@ public sealed class BearerTokenHandler(
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        if (SecretOf(Request) is not { } secret)
         {
             return Task.FromResult(AuthenticateResult.Fail("the Authorization header is not 'Bearer <token>'"));
         }
 
-        var secret = header["Bearer ".Length..].Trim();
         if (secret.StartsWith("nekkoboot_", StringComparison.Ordinal))
         {
             return Task.FromResult(AuthenticateResult.NoResult()); // a bootstrap token: checked (and used up) by its own endpoint

@@ -54,8 +54,7 @@ public static partial class InstallEndpoints
         string serial, HttpContext context, BootstrapTokenRepository bootstrap, InventoryCache cache, ProfileRepository profiles,
         BootProgressRecorder progress, ILoggerFactory loggers, CancellationToken ct)
     {
-        var header = context.Request.Headers.Authorization.ToString();
-        var secret = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
+        var secret = BearerTokenHandler.SecretOf(context.Request);
         // Checked, not used up: the same token is the node agent's to present later.
         var token = await bootstrap.FindAsync(secret, ConfigEndpoints.AgentBootstrapPurpose, ct);
         if (token is null)
