@@ -11,6 +11,7 @@ using NekkoMetal.BootServer.Configuration;
 using NekkoMetal.BootServer.Health;
 using NekkoMetal.BootServer.Profiles;
 using NekkoMetal.BootServer.Startup;
+using NekkoMetal.BootServer.Tls;
 using NekkoMetal.Inventory;
 using NekkoMetal.Inventory.Storage;
 using Scalar.AspNetCore;
@@ -67,7 +68,7 @@ public static class BootServerHostingExtensions
             k.Limits.MaxRequestBodySize = o.Value.MaxRequestBodyBytes;
             k.AddServerHeader = false;
         });
-        builder.WebHost.UseUrls(builder.Configuration["httpUrl"] ?? new BootServerOptions().HttpUrl);
+        services.AddBootServerTls(); // the listeners (plain HTTP for firmware, HTTPS for the API) and their certificate
 
         services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
@@ -96,6 +97,7 @@ public static class BootServerHostingExtensions
         ArgumentNullException.ThrowIfNull(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseBootServerTls();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
@@ -109,6 +111,7 @@ public static class BootServerHostingExtensions
         app.MapBootEndpoints();
         app.MapAssets();
         app.MapProfiles();
+        app.MapPkiApi();
         return app;
     }
 }

@@ -35,4 +35,9 @@ internal static class EventIds
     public const int InstallScript = 2501;
     public const int ProfileNotBootable = 2502;
     public const int InstallReported = 2503;
+
+    // 2600–2649: TLS listeners, CA bundle, PKI API
+    public const int CaBundleWritten = 2600;
+    public const int InsecureHttpApi = 2601;
+    public const int PkiCertificateIssued = 2602;
 }

@@ -22,6 +22,8 @@ public sealed partial class ProblemMapping(IProblemDetailsService problems, ILog
         StoreUnavailableException => (503, "Store unavailable"),
         BadHttpRequestException { StatusCode: 413 } => (413, "Request body too large"),
         BadHttpRequestException b => (b.StatusCode, "Bad request"),
+        Pki.CertificateRequestException => (400, "Invalid certificate request"),
+        Pki.PkiException { IsTransient: true } => (503, "Certificate authority unavailable"),
         _ => (500, "Internal error"),
     };
 

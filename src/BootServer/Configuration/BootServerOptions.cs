@@ -9,6 +9,46 @@ public sealed class BootServerOptions
     public string DataDir { get; set; } = "/var/lib/nekkometal";
     public string HttpUrl { get; set; } = "http://0.0.0.0:8080";
 
+    /// <summary>
+    /// Listen URL of the HTTPS endpoint (admin API, agent API); its certificate comes from the boot-server HTTPS CA.
+    /// Plain HTTP (<see cref="HttpUrl"/>) then serves only what firmware and the discovery image need.
+    /// </summary>
+    public string HttpsUrl { get; set; } = "https://0.0.0.0:8443";
+
+    /// <summary>Serve the admin and agent API on plain HTTP too (labs only; logged as a warning at start).</summary>
+    public bool InsecureHttpApi { get; set; }
+
+    /// <summary>Extra DNS names and IP addresses of the HTTPS certificate, comma-separated (beside the advertised ones).</summary>
+    public string HttpsNames { get; set; } = "";
+
+    /// <summary>Lifetime of the boot server's HTTPS certificate; renewed at two thirds of it.</summary>
+    public double HttpsCertificateDays { get; set; } = 30;
+
+    /// <summary>Vault's address (e.g. https://vault.lab:8200); empty: the built-in CA issues.</summary>
+    public string VaultAddress { get; set; } = "";
+
+    /// <summary><c>token</c> or <c>approle</c>.</summary>
+    public string VaultAuth { get; set; } = "token";
+
+    /// <summary>A Vault token (prefer <see cref="VaultTokenFile"/> or the environment: flags show in ps).</summary>
+    public string VaultToken { get; set; } = "";
+
+    public string VaultTokenFile { get; set; } = "";
+    public string VaultRoleId { get; set; } = "";
+    public string VaultSecretId { get; set; } = "";
+    public string VaultSecretIdFile { get; set; } = "";
+    public string VaultAppRoleMount { get; set; } = "approle";
+    public string VaultNamespace { get; set; } = "";
+
+    /// <summary>PEM file of the CA of Vault's own TLS certificate; empty: the system trust store.</summary>
+    public string VaultCaFile { get; set; } = "";
+
+    /// <summary>PKI mounts per CA as <c>ca=mount</c> pairs (boot-server-https, agent-client, kubernetes, kubernetes-etcd); unnamed CAs keep the defaults.</summary>
+    public string VaultMounts { get; set; } = "";
+
+    /// <summary>The PKI role used on every mount.</summary>
+    public string VaultRole { get; set; } = "nekko";
+
     /// <summary>Comma-separated etcd client URLs; empty = start the embedded etcd.</summary>
     public string EtcdEndpoints { get; set; } = "";
 
@@ -87,4 +127,7 @@ public sealed class BootServerOptions
     public bool UsesEmbeddedEtcd => EndpointList.Count == 0;
 
     public string AdminTokenFile => Path.Combine(DataDir, "admin.token");
+
+    /// <summary>The boot-server HTTPS CA chain (issuing CA first, root last), written at start for nekkoctl and users.</summary>
+    public string CaBundleFile => Path.Combine(DataDir, "ca.pem");
 }

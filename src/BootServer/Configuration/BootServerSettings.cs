@@ -14,7 +14,23 @@ public static class BootServerSettings
     public static readonly IReadOnlyList<Setting> All =
     [
         new("dataDir", "--data-dir", "NEKKO_DATA_DIR", "state directory: embedded etcd data, admin.token (default /var/lib/nekkometal)"),
-        new("httpUrl", "--http-url", "NEKKO_HTTP_URL", "listen URL of the admin API and HTTP boot endpoints (default http://0.0.0.0:8080)"),
+        new("httpUrl", "--http-url", "NEKKO_HTTP_URL", "listen URL of the plain-HTTP boot endpoints firmware needs: /boot, /health, the discovery report (default http://0.0.0.0:8080)"),
+        new("httpsUrl", "--https-url", "NEKKO_HTTPS_URL", "listen URL of the HTTPS endpoint: admin API, agent API (default https://0.0.0.0:8443; certificate from the built-in CA or Vault)"),
+        new("insecureHttpApi", "--insecure-http-api", "NEKKO_INSECURE_HTTP_API", "also serve the API on plain HTTP (labs only; default false: plain HTTP serves only /boot, /health and the discovery report)"),
+        new("httpsNames", "--https-names", "NEKKO_HTTPS_NAMES", "extra DNS names / IP addresses of the HTTPS certificate, comma-separated (always: advertised hosts, host name, localhost, 127.0.0.1, ::1)"),
+        new("httpsCertificateDays", "--https-certificate-days", "NEKKO_HTTPS_CERTIFICATE_DAYS", "lifetime of the HTTPS certificate, renewed at 2/3 of it (default 30)"),
+        new("vaultAddress", "--vault-address", "NEKKO_VAULT_ADDRESS", "Vault address for certificates (PKI secrets engine), e.g. https://vault.lab:8200; empty = built-in CA (default)"),
+        new("vaultAuth", "--vault-auth", "NEKKO_VAULT_AUTH", "token or approle (default token)"),
+        new("vaultToken", "--vault-token", "NEKKO_VAULT_TOKEN", "Vault token (prefer the environment or --vault-token-file: flags are visible in ps)"),
+        new("vaultTokenFile", "--vault-token-file", "NEKKO_VAULT_TOKEN_FILE", "file holding the Vault token (e.g. written by Vault Agent; read again when Vault refuses the token)"),
+        new("vaultRoleId", "--vault-role-id", "NEKKO_VAULT_ROLE_ID", "AppRole role id"),
+        new("vaultSecretId", "--vault-secret-id", "NEKKO_VAULT_SECRET_ID", "AppRole secret id (prefer the environment or --vault-secret-id-file)"),
+        new("vaultSecretIdFile", "--vault-secret-id-file", "NEKKO_VAULT_SECRET_ID_FILE", "file holding the AppRole secret id"),
+        new("vaultAppRoleMount", "--vault-approle-mount", "NEKKO_VAULT_APPROLE_MOUNT", "mount of the AppRole auth method (default approle)"),
+        new("vaultNamespace", "--vault-namespace", "NEKKO_VAULT_NAMESPACE", "Vault Enterprise namespace (X-Vault-Namespace; default none)"),
+        new("vaultCaFile", "--vault-ca-file", "NEKKO_VAULT_CA_FILE", "PEM file of the CA of Vault's own TLS certificate (default: the system trust store)"),
+        new("vaultMounts", "--vault-mounts", "NEKKO_VAULT_MOUNTS", "PKI mounts per CA, e.g. 'boot-server-https=pki_https,agent-client=pki_agents' (defaults nekko-https, nekko-agents, nekko-kubernetes, nekko-kubernetes-etcd)"),
+        new("vaultRole", "--vault-role", "NEKKO_VAULT_ROLE", "PKI role used on every mount (default nekko)"),
         new("etcdEndpoints", "--etcd-endpoints", "NEKKO_ETCD_ENDPOINTS", "comma-separated etcd client URLs; empty starts an embedded single-member etcd (default empty)"),
         new("etcdPrefix", "--etcd-prefix", "NEKKO_ETCD_PREFIX", "key prefix of all NekkoMetal data in etcd (default /nekko/)"),
         new("etcdTimeoutSeconds", "--etcd-timeout", "NEKKO_ETCD_TIMEOUT", "deadline of one etcd call in seconds (default 5)"),
@@ -36,8 +52,12 @@ public static class BootServerSettings
         new("tftpRoot", "--tftp-root", "NEKKO_TFTP_ROOT", "directory served over TFTP and as /boot/{file} (default DATA_DIR/tftp, filled with copies of the iPXE binaries at start)"),
         new("maxRequestBodyBytes", "--max-request-body-bytes", "NEKKO_MAX_REQUEST_BODY_BYTES", "largest accepted API request body (default 4194304)"),
         new("maxAssetBytes", "--max-asset-bytes", "NEKKO_MAX_ASSET_BYTES", "largest asset accepted by PUT /api/v1/assets/{name} (default 17179869184, 16 GiB)"),
+        new("unreachableAfterSeconds", "--unreachable-after-seconds", "NEKKO_UNREACHABLE_AFTER_SECONDS", "state setter: no heartbeat for this long makes a machine unreachable (default 90, 10-86400)"),
+        new("unhealthyAfterSeconds", "--unhealthy-after-seconds", "NEKKO_UNHEALTHY_AFTER_SECONDS", "state setter: a critical check failing this long makes a machine unhealthy (default 60, 0-86400)"),
+        new("stateSweepSeconds", "--state-sweep-seconds", "NEKKO_STATE_SWEEP_SECONDS", "how often the leading boot server turns heartbeats into states (default 5, 1-300)"),
+        new("leaderLeaseSeconds", "--leader-lease-seconds", "NEKKO_LEADER_LEASE_SECONDS", "TTL of the controllers' leader-election lease in etcd (default 10, 3-300)"),
         new("serverId", "--server-id", "NEKKO_SERVER_ID", "id of this boot server among its peers (default: DATA_DIR/server-id, created on first start)"),
-        new("advertiseUrls", "--advertise-urls", "NEKKO_ADVERTISE_URLS", "comma-separated HTTP URLs peers reach this server at (default: from --http-url; every local address when it listens on 0.0.0.0)"),
+        new("advertiseUrls", "--advertise-urls", "NEKKO_ADVERTISE_URLS", "comma-separated HTTP URLs peers reach this server at; their hosts are also names of the HTTPS certificate (default: from --http-url; every local address when it listens on 0.0.0.0)"),
     ];
 
     /// <summary>
@@ -103,6 +123,10 @@ public static class BootServerSettings
             if (setting is null)
             {
                 errors.Add($"unknown option '{flag}' (see --help)");
+            }
+            else if (value is null && setting.Key == "insecureHttpApi")
+            {
+                values[setting.Key] = "true"; // a switch: the flag alone turns it on
             }
             else if (value is null)
             {

@@ -85,7 +85,7 @@ public static partial class ConfigEndpoints
             Machine = machine,
             BootServerUrl = $"{context.Request.Scheme}://{context.Request.Host.Value}",
             BootstrapToken = token,
-            CaBundle = "", // placeholder until the PKI issue gives the boot servers a CA
+            CaBundle = services.GetRequiredService<Tls.CaBundle>().Pem, // the boot-server HTTPS CA chain, as DATA_DIR/ca.pem
         };
         var text = file switch
         {

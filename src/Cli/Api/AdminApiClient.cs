@@ -18,9 +18,11 @@ internal sealed class AdminApiClient
     private readonly Uri _apiBase;
     private readonly AuthenticationHeaderValue _authorization;
     private readonly string _tokenSource;
+    private readonly ServerTrust? _trust;
 
-    public AdminApiClient(HttpClient http, Uri server, string token, string tokenSource)
+    public AdminApiClient(HttpClient http, Uri server, string token, string tokenSource, ServerTrust? trust = null)
     {
+        _trust = trust;
         _http = http;
         _server = server;
         var withSlash = server.AbsolutePath.EndsWith('/') ? server : new Uri(server + "/");
@@ -59,7 +61,7 @@ internal sealed class AdminApiClient
         }
         catch (HttpRequestException ex)
         {
-            throw new ServerUnreachableException(_server, Describe(ex), ex);
+            throw ServerUnreachableException.From(_server, ex, _trust, Describe(ex));
         }
         catch (TaskCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {

@@ -11,7 +11,7 @@ namespace NekkoMetal.Cli.Api;
 /// that has the content, writes to a temp file beside the target, checks the hash and only then renames it.
 /// Unlike <see cref="AdminApiClient"/> there is no overall time limit: images are large.
 /// </summary>
-internal sealed class AssetTransferClient(HttpClient http, Uri server, string token, string tokenSource)
+internal sealed class AssetTransferClient(HttpClient http, Uri server, string token, string tokenSource, ServerTrust? trust = null)
 {
     private readonly Uri _apiBase = new(server.AbsolutePath.EndsWith('/') ? server : new Uri(server + "/"), "api/v1/");
 
@@ -97,7 +97,7 @@ internal sealed class AssetTransferClient(HttpClient http, Uri server, string to
         }
         catch (HttpRequestException ex)
         {
-            throw new ServerUnreachableException(server, ex.InnerException is { } inner ? $"{ex.Message} ({inner.Message})" : ex.Message, ex);
+            throw ServerUnreachableException.From(server, ex, trust, ex.InnerException is { } inner ? $"{ex.Message} ({inner.Message})" : ex.Message);
         }
 
         if (!response.IsSuccessStatusCode)

@@ -9,8 +9,6 @@ namespace NekkoMetal.Cli.Commands;
 /// <summary><c>nekkoctl assets …</c>: the boot servers' asset store (kernels, initrds, images).</summary>
 internal static class AssetsCommands
 {
-    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
-
     public static Command Create(CommandRunner runner, GlobalOptions options) => new("assets", "Upload, list, show, download and delete boot assets.")
     {
         Upload(runner, options),
@@ -115,18 +113,13 @@ internal static class AssetsCommands
     /// <summary>A client without the API's 60 s limit (images are large); the test handler when one is given.</summary>
     private static HttpClient TransferHttp(CommandContext context)
     {
-        var http = context.Environment.Handler is { } handler
-            ? new HttpClient(handler, disposeHandler: false)
-            : new HttpClient(new SocketsHttpHandler { ConnectTimeout = ConnectTimeout }, disposeHandler: true);
-        http.Timeout = Timeout.InfiniteTimeSpan;
-        http.DefaultRequestHeaders.UserAgent.ParseAdd("nekkoctl");
-        return http;
+        return context.CreateHttpClient(Timeout.InfiniteTimeSpan);
     }
 
     private static AssetTransferClient Transfer(CommandContext context, GlobalOptions options, HttpClient http)
     {
         var settings = ConnectionSettings.Resolve(context.ParseResult, options, context.Environment);
-        return new AssetTransferClient(http, settings.Server, settings.Token, settings.TokenSource);
+        return new AssetTransferClient(http, settings.Server, settings.Token, settings.TokenSource, context.Trust);
     }
 
     /// <summary>One asset or a list of them as a table.</summary>

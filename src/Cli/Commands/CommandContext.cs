@@ -95,14 +95,53 @@ internal sealed class CommandContext : IDisposable
 
     public void Dispose() => _http?.Dispose();
 
+    /// <summary>The CA the server's certificate must chain to; null with a test handler.</summary>
+    public ServerTrust? Trust { get; private set; }
+
+    /// <summary>
+    /// An HTTP client to the boot server: the test handler when one is given, else sockets trusting the CA of
+    /// <c>--ca-file</c> / NEKKO_CA_FILE / <c>&lt;data dir&gt;/ca.pem</c> (<see cref="ServerTrust"/>).
+    /// </summary>
+    public HttpClient CreateHttpClient(TimeSpan timeout)
+    {
+        HttpClient http;
+        if (Environment.Handler is { } handler)
+        {
+            http = new HttpClient(handler, disposeHandler: false);
+        }
+        else
+        {
+            Trust ??= ResolveTrust();
+            var sockets = new SocketsHttpHandler { ConnectTimeout = ConnectTimeout };
+            Trust.Configure(sockets);
+            http = new HttpClient(sockets, disposeHandler: true);
+        }
+
+        http.Timeout = timeout;
+        http.DefaultRequestHeaders.UserAgent.ParseAdd("nekkoctl");
+        return http;
+    }
+
+    private ServerTrust ResolveTrust()
+    {
+        if (ParseResult.GetValue(_options.CaFile) is { Length: > 0 } flag)
+        {
+            return ServerTrust.Load(flag, explicitlyNamed: true);
+        }
+
+        if (Environment.GetVariable("NEKKO_CA_FILE") is { } env)
+        {
+            return ServerTrust.Load(env, explicitlyNamed: true);
+        }
+
+        var dataDir = ParseResult.GetValue(_options.DataDir) ?? Environment.GetVariable("NEKKO_DATA_DIR") ?? GlobalOptions.DefaultDataDir;
+        return ServerTrust.Load(Path.Combine(dataDir, GlobalOptions.CaFileName), explicitlyNamed: false);
+    }
+
     private AdminApiClient CreateApi()
     {
         var settings = ConnectionSettings.Resolve(ParseResult, _options, Environment);
-        _http = Environment.Handler is { } handler
-            ? new HttpClient(handler, disposeHandler: false)
-            : new HttpClient(new SocketsHttpHandler { ConnectTimeout = ConnectTimeout }, disposeHandler: true);
-        _http.Timeout = RequestTimeout;
-        _http.DefaultRequestHeaders.UserAgent.ParseAdd("nekkoctl");
-        return new AdminApiClient(_http, settings.Server, settings.Token, settings.TokenSource);
+        _http = CreateHttpClient(RequestTimeout);
+        return new AdminApiClient(_http, settings.Server, settings.Token, settings.TokenSource, Trust);
     }
 }

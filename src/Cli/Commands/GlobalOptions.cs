@@ -5,9 +5,10 @@ namespace NekkoMetal.Cli.Commands;
 /// <summary>The options every command takes (recursive on the root command).</summary>
 internal sealed class GlobalOptions
 {
-    public const string DefaultServer = "http://127.0.0.1:8080";
+    public const string DefaultServer = "https://127.0.0.1:8443";
     public const string DefaultDataDir = "/var/lib/nekkometal";
     public const string TokenFileName = "admin.token";
+    public const string CaFileName = "ca.pem";
 
     public Option<string> Server { get; } = new("--server")
     {
@@ -30,9 +31,16 @@ internal sealed class GlobalOptions
         Recursive = true,
     };
 
+    public Option<string> CaFile { get; } = new("--ca-file")
+    {
+        Description = $"PEM file of the CA the boot server's HTTPS certificate must chain to [env NEKKO_CA_FILE; default <data dir>/{CaFileName}]",
+        HelpName = "PATH",
+        Recursive = true,
+    };
+
     public Option<string> DataDir { get; } = new("--data-dir")
     {
-        Description = $"Boot server data directory, where {TokenFileName} is looked for [env NEKKO_DATA_DIR; default {DefaultDataDir}]",
+        Description = $"Boot server data directory, where {TokenFileName} and {CaFileName} are looked for [env NEKKO_DATA_DIR; default {DefaultDataDir}]",
         HelpName = "PATH",
         Recursive = true,
     };
@@ -49,6 +57,7 @@ internal sealed class GlobalOptions
         root.Options.Add(Server);
         root.Options.Add(Token);
         root.Options.Add(TokenFile);
+        root.Options.Add(CaFile);
         root.Options.Add(DataDir);
         root.Options.Add(Output);
     }

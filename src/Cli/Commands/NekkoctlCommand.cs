@@ -25,6 +25,7 @@ internal static class NekkoctlCommand
         root.Subcommands.Add(DiscoveryCommands.Create(runner));
         root.Subcommands.Add(AssetsCommands.Create(runner, options));
         root.Subcommands.Add(ProfilesCommands.Create(runner));
+        root.Subcommands.Add(PkiCommands.Create(runner));
         return root;
     }
 }
