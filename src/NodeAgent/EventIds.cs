@@ -13,4 +13,9 @@ internal static class EventIds
 
     public const int HeartbeatLogged = 5050;
     public const int NoBootServers = 5051;
+    public const int HeartbeatNotSent = 5052;
+    public const int HeartbeatServerFailed = 5053;
+    public const int HeartbeatRefused = 5054;
+    public const int HeartbeatNoServer = 5055;
+    public const int HeartbeatServerSwitched = 5056;
 }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NekkoMetal.NodeAgent.Checks;
 using NekkoMetal.NodeAgent.Facts;
@@ -26,7 +27,10 @@ internal static class AgentHostingExtensions
         services.TryAddSingleton<ICommandRunner>(sp => new CommandRunner(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton(sp => new HostRoot(Options(sp).HostRoot));
         services.TryAddSingleton(sp => new FactCollector(sp.GetRequiredService<HostRoot>(), sp.GetRequiredService<ICommandRunner>()));
-        services.TryAddSingleton<IHeartbeatSink, LogHeartbeatSink>();
+        services.TryAddSingleton<LogHeartbeatSink>();
+        services.TryAddSingleton<IHeartbeatSink>(sp => Options(sp).BootServers.Count > 0
+            ? new HttpHeartbeatSink(sp.GetRequiredService<IOptions<AgentOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<HttpHeartbeatSink>>())
+            : sp.GetRequiredService<LogHeartbeatSink>());
 
         services.AddSingleton<IHealthCheck>(sp => new FilesystemCheck(sp.GetRequiredService<HostRoot>(), Options(sp).Thresholds));
         services.AddSingleton<IHealthCheck>(sp => new MemoryPressureCheck(sp.GetRequiredService<HostRoot>(), Options(sp).Thresholds));

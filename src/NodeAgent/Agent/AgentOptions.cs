@@ -11,7 +11,7 @@ public sealed class AgentOptions
 {
     public const string Section = "agent";
 
-    /// <summary>Boot servers' base URLs (https://host:port), tried in order for heartbeats (the heartbeat client is not built yet).</summary>
+    /// <summary>Boot servers' base URLs (https://host:port), tried in order for heartbeats; none: heartbeats go to the log only.</summary>
     public IList<string> BootServers { get; set; } = [];
 
     /// <summary>How often the checks run and a heartbeat is sent.</summary>
@@ -31,6 +31,21 @@ public sealed class AgentOptions
 
     /// <summary>Where /sys, /proc and /etc are read from: "/" on a node; a fixture tree to replay a captured machine.</summary>
     public string HostRoot { get; set; } = "/";
+
+    /// <summary>The machine's serial in the inventory; default: the SMBIOS serial from the facts (set it on machines without one).</summary>
+    public string? Serial { get; set; }
+
+    /// <summary>The agent's credential for the agent API: the bootstrap token its rendered configuration wrote (until mTLS, issue 5).</summary>
+    public string TokenFile { get; set; } = "/etc/nekko/agent.token";
+
+    /// <summary>The boot servers' CA bundle (PEM) to trust for HTTPS, and nothing else; unset: the system's roots.</summary>
+    public string? CaFile { get; set; }
+
+    /// <summary>Timeout of one heartbeat request to one boot server.</summary>
+    public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Checks whose failure (critical or unknown) makes the machine unhealthy after the server's grace; "script:*" for every user script.</summary>
+    public IList<string> CriticalChecks { get; set; } = ["filesystem", "disk-smart", "disk-kernel-log", "kubelet"];
 
     public HealthThresholds Thresholds { get; set; } = new();
 }

@@ -17,6 +17,26 @@ internal sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
             }
         }
 
+        if (string.IsNullOrWhiteSpace(options.TokenFile) || !Path.IsPathFullyQualified(options.TokenFile))
+        {
+            errors.Add($"agent tokenFile must be an absolute path, got '{options.TokenFile}'");
+        }
+
+        if (options.CaFile is { } caFile && (caFile.Length == 0 || !Path.IsPathFullyQualified(caFile)))
+        {
+            errors.Add($"agent caFile must be an absolute path when set, got '{caFile}'");
+        }
+
+        if (options.HeartbeatTimeout <= TimeSpan.Zero || options.HeartbeatTimeout > options.Interval)
+        {
+            errors.Add($"agent heartbeatTimeout must be positive and at most the interval ({options.Interval}), got {options.HeartbeatTimeout}");
+        }
+
+        if (options.Serial is { } serial && string.IsNullOrWhiteSpace(serial))
+        {
+            errors.Add("agent serial must not be blank when set");
+        }
+
         if (options.Interval < TimeSpan.FromSeconds(1) || options.Interval > TimeSpan.FromHours(1))
         {
             errors.Add($"agent interval must be between 00:00:01 and 01:00:00, got {options.Interval}");

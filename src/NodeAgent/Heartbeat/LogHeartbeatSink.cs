@@ -3,7 +3,7 @@ using NekkoMetal.NodeAgent.Checks;
 
 namespace NekkoMetal.NodeAgent.Heartbeat;
 
-/// <summary>The stand-in sink until the agent API exists: one log line per heartbeat with the overall status and the failing checks.</summary>
+/// <summary>The sink when no boot server is configured: one log line per heartbeat with the overall status and the failing checks.</summary>
 internal sealed partial class LogHeartbeatSink(ILogger<LogHeartbeatSink> logger) : IHeartbeatSink
 {
     public Task SendAsync(AgentHeartbeat heartbeat, CancellationToken cancellationToken)
@@ -14,6 +14,6 @@ internal sealed partial class LogHeartbeatSink(ILogger<LogHeartbeatSink> logger)
         return Task.CompletedTask;
     }
 
-    [LoggerMessage(EventId = EventIds.HeartbeatLogged, Level = LogLevel.Information, Message = "Heartbeat (not sent: no agent API yet): {Overall}, {CheckCount} checks; failing: {Failing}")]
+    [LoggerMessage(EventId = EventIds.HeartbeatLogged, Level = LogLevel.Information, Message = "Heartbeat (to the log only: no boot servers configured): {Overall}, {CheckCount} checks; failing: {Failing}")]
     private static partial void LogHeartbeat(ILogger logger, CheckStatus overall, int checkCount, string failing);
 }

@@ -1,0 +1,163 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using NekkoMetal.NodeAgent.Agent;
+
+namespace NekkoMetal.NodeAgent.Heartbeat;
+
+/// <summary>
+/// Sends heartbeats to the boot servers' agent API (<c>POST {url}/api/v1/agent/heartbeat</c>): to the server that
+/// answered last, else the next one in <see cref="AgentOptions.BootServers"/> order, moving on after a connection
+/// error, a timeout or a 5xx (another boot server shares the same etcd); a 4xx is the same answer everywhere, so it is
+/// logged and not repeated elsewhere. Never throws for a transport failure: the next interval tries again.
+/// Credentials until the PKI issue's mTLS is wired: the machine's agent bootstrap token (its rendered configuration
+/// writes it to <see cref="AgentOptions.TokenFile"/>) as Bearer; HTTPS trusts <see cref="AgentOptions.CaFile"/> only
+/// when it is set (the boot servers' CA bundle), else the system's roots.
+/// </summary>
+internal sealed partial class HttpHeartbeatSink : IHeartbeatSink, IDisposable
+{
+    public const string Path = "/api/v1/agent/heartbeat";
+
+    private readonly AgentOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<HttpHeartbeatSink> _logger;
+    private readonly HttpClient _http;
+    private readonly HashSet<string> _critical;
+    private int _preferred;
+    private string? _serial;
+
+    public HttpHeartbeatSink(IOptions<AgentOptions> options, TimeProvider time, ILogger<HttpHeartbeatSink> logger)
+        : this(options, time, logger, null)
+    {
+    }
+
+    internal HttpHeartbeatSink(IOptions<AgentOptions> options, TimeProvider time, ILogger<HttpHeartbeatSink> logger, HttpMessageHandler? handler)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+        _critical = new HashSet<string>(_options.CriticalChecks, StringComparer.Ordinal);
+        _http = new HttpClient(handler ?? CreateHandler(_options.CaFile)) { Timeout = _options.HeartbeatTimeout };
+    }
+
+    public async Task SendAsync(AgentHeartbeat heartbeat, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(heartbeat);
+        var servers = _options.BootServers;
+        _serial = _options.Serial ?? heartbeat.Facts?.System.Serial ?? _serial;
+        if (servers.Count == 0 || _serial is null)
+        {
+            LogNotSent(_logger, servers.Count == 0 ? "no boot servers are configured (agent:bootServers)" : "the machine has no SMBIOS serial: set agent:serial");
+            return;
+        }
+
+        string? token;
+        try
+        {
+            token = (await File.ReadAllTextAsync(_options.TokenFile, cancellationToken)).Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogNotSent(_logger, $"the agent token file {_options.TokenFile} cannot be read: {e.Message}");
+            return;
+        }
+
+        var body = new HeartbeatBody(_serial, _time.GetUtcNow(),
+            [.. heartbeat.Health.Checks.Select(c => new HeartbeatCheck(c.Name, c.Status, c.Message, IsCritical(c.Name)))]);
+        for (var tried = 0; tried < servers.Count; tried++)
+        {
+            var index = (_preferred + tried) % servers.Count;
+            var url = servers[index].TrimEnd('/') + Path;
+            try
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, url)
+                {
+                    Content = JsonContent.Create(body, HeartbeatJson.Default.HeartbeatBody),
+                };
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+                using var response = await _http.SendAsync(request, cancellationToken);
+                if (response.IsSuccessStatusCode)
+                {
+                    if (index != _preferred)
+                    {
+                        LogSwitched(_logger, url);
+                    }
+
+                    _preferred = index;
+                    return;
+                }
+
+                var detail = await response.Content.ReadAsStringAsync(cancellationToken);
+                if ((int)response.StatusCode < 500 && response.StatusCode != HttpStatusCode.RequestTimeout && response.StatusCode != HttpStatusCode.TooManyRequests)
+                {
+                    LogRefused(_logger, url, (int)response.StatusCode, detail.Length > 512 ? detail[..512] : detail);
+                    return;
+                }
+
+                LogServerFailed(_logger, url, $"HTTP {(int)response.StatusCode}");
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                LogServerFailed(_logger, url, e.InnerException?.Message ?? e.Message);
+            }
+        }
+
+        LogNoServer(_logger, servers.Count);
+    }
+
+    /// <summary>A check counts as critical when named in <see cref="AgentOptions.CriticalChecks"/>; "script:*" there marks every user script.</summary>
+    private bool IsCritical(string name) =>
+        _critical.Contains(name) || (name.StartsWith("script:", StringComparison.Ordinal) && _critical.Contains("script:*"));
+
+    private static SocketsHttpHandler CreateHandler(string? caFile)
+    {
+        var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
+        if (string.IsNullOrEmpty(caFile))
+        {
+            return handler;
+        }
+
+        var roots = new X509Certificate2Collection();
+        roots.ImportFromPemFile(caFile);
+        handler.SslOptions = new SslClientAuthenticationOptions
+        {
+            // Only the boot servers' CA: a certificate the system trusts but that CA did not issue is refused.
+            RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+            {
+                if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
+                {
+                    return false; // no certificate, or a name mismatch
+                }
+
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                return chain.Build(new X509Certificate2(certificate));
+            },
+        };
+        return handler;
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    [LoggerMessage(EventId = EventIds.HeartbeatNotSent, Level = LogLevel.Warning, Message = "Heartbeat not sent: {Reason}")]
+    private static partial void LogNotSent(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = EventIds.HeartbeatServerFailed, Level = LogLevel.Warning, Message = "Boot server {Url} did not take the heartbeat ({Reason}); trying the next one")]
+    private static partial void LogServerFailed(ILogger logger, string url, string reason);
+
+    [LoggerMessage(EventId = EventIds.HeartbeatRefused, Level = LogLevel.Error, Message = "Boot server {Url} refused the heartbeat with {Status}: {Detail}")]
+    private static partial void LogRefused(ILogger logger, string url, int status, string detail);
+
+    [LoggerMessage(EventId = EventIds.HeartbeatNoServer, Level = LogLevel.Error, Message = "No boot server of {Count} took the heartbeat; the next interval tries again")]
+    private static partial void LogNoServer(ILogger logger, int count);
+
+    [LoggerMessage(EventId = EventIds.HeartbeatServerSwitched, Level = LogLevel.Information, Message = "Heartbeats now go to {Url}")]
+    private static partial void LogSwitched(ILogger logger, string url);
+}
