@@ -21,13 +21,17 @@ public class AgentOptionsValidatorTests
             ChecksDirectory = "relative/checks",
             KubeletHealthzUrl = "nope",
             HostRoot = "/nonexistent/root",
+            TokenFile = "agent.token",
+            CaFile = "ca.pem",
+            Serial = " ",
             Thresholds = new HealthThresholds { FilesystemFreeWarningPercent = 5, FilesystemFreeCriticalPercent = 10, CpuTemperatureWarningCelsius = 99 },
         };
 
         var result = new AgentOptionsValidator().Validate(null, options);
 
         Assert.True(result.Failed);
-        Assert.Equal(10, result.Failures!.Count());
+        Assert.Equal(14, result.Failures!.Count()); // heartbeatTimeout (10 s) is also over the zero interval
+        Assert.Contains(result.Failures!, f => f.Contains("tokenFile must be an absolute path", StringComparison.Ordinal));
         Assert.Contains(result.Failures!, f => f.Contains("'ftp://boot2'", StringComparison.Ordinal));
         Assert.Contains(result.Failures!, f => f.Contains("filesystem free percentages", StringComparison.Ordinal));
     }
