@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
@@ -39,16 +40,11 @@ public sealed class AssetsReplicationTests(EtcdFixture etcd) : IAsyncLifetime
         return server;
     }
 
-    private static HttpClient Client(ServerProcess s, string? token, bool followRedirects = true)
-    {
-        var c = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = followRedirects }) { BaseAddress = new Uri(s.Url), Timeout = TimeSpan.FromSeconds(60) };
-        if (token is not null)
-        {
-            c.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        }
-
-        return c;
-    }
+    /// <summary>With a token: the API over HTTPS, trusting the server's ca.pem. Without: plain HTTP, as firmware.</summary>
+    private static HttpClient Client(ServerProcess s, string? token, bool followRedirects = true) =>
+        token is not null
+            ? s.Process.ApiClient(token, followRedirects)
+            : new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = followRedirects }) { BaseAddress = new Uri(s.Url), Timeout = TimeSpan.FromSeconds(60) };
 
     [Fact]
     public async Task UploadToA_DownloadFromB_DeleteOnA_BStopsServing()
@@ -199,9 +195,12 @@ public sealed class AssetsReplicationTests(EtcdFixture etcd) : IAsyncLifetime
         // A raw HTTP/1.1 request that announces 32 MiB, sends 4 MiB and closes the connection.
         using (var socket = new TcpClient())
         {
-            await socket.ConnectAsync(IPAddress.Loopback, a.Port);
-            var stream = socket.GetStream();
-            var head = $"PUT /api/v1/assets/cut.img HTTP/1.1\r\nHost: 127.0.0.1:{a.Port}\r\nAuthorization: Bearer {token}\r\n" +
+            var https = new Uri(a.Process.HttpsUrl);
+            await socket.ConnectAsync(IPAddress.Loopback, https.Port);
+            var roots = BootServerTrust.CaCertificates(a.DataDir);
+            using var stream = new SslStream(socket.GetStream(), leaveInnerStreamOpen: true, (_, cert, _, errors) => BootServerTrust.Validate(roots, cert, errors));
+            await stream.AuthenticateAsClientAsync("127.0.0.1");
+            var head = $"PUT /api/v1/assets/cut.img HTTP/1.1\r\nHost: 127.0.0.1:{https.Port}\r\nAuthorization: Bearer {token}\r\n" +
                 $"Content-Type: application/octet-stream\r\nContent-Length: {32 << 20}\r\n\r\n";
             await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
             var chunk = AssetsApiTests.RandomBytes(1 << 20);
@@ -254,10 +253,15 @@ public sealed class AssetsReplicationTests(EtcdFixture etcd) : IAsyncLifetime
 
         public string Url => $"http://127.0.0.1:{Port}";
 
-        public async Task StartAsync() =>
+        public BootServerProcess Process => _process ?? throw new InvalidOperationException("not started");
+
+        public async Task StartAsync()
+        {
+            BootServerTrust.WriteSharedKek(DataDir, prefix); // as an operator copies DATA_DIR/pki-kek to every boot server
             _process = await BootServerProcess.StartAsync(Url, _log,
                 "--data-dir", DataDir, "--http-url", Url, "--etcd-endpoints", etcdEndpoint, "--etcd-prefix", prefix,
                 "--tftp-port", "0", "--server-id", "bs-" + name);
+        }
 
         /// <summary>The admin token: written by whichever server bootstrapped the prefix.</summary>
         public async Task<string> AdminTokenAsync()

@@ -16,6 +16,7 @@ public sealed class BootServerApp : WebApplicationFactory<Program>
     public BootServerApp(string etcdEndpoint, string prefix, IDictionary<string, string?>? extra = null)
     {
         DataDir = Directory.CreateTempSubdirectory("nekko-bs-").FullName;
+        NekkoMetal.TestKit.BootServerTrust.WriteSharedKek(DataDir, prefix); // boot servers of one prefix share the built-in CA
         _settings = new Dictionary<string, string?>
         {
             ["etcdEndpoints"] = etcdEndpoint,

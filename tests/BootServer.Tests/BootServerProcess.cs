@@ -11,15 +11,38 @@ internal sealed class BootServerProcess : IDisposable
 {
     private readonly StringWriter _log;
 
-    private BootServerProcess(Process process, StringWriter log)
+    private BootServerProcess(Process process, StringWriter log, string httpsUrl, string? dataDir)
     {
         Process = process;
         _log = log;
+        HttpsUrl = httpsUrl;
+        DataDir = dataDir;
     }
 
     public Process Process { get; }
 
-    /// <summary>Starts the boot server with <paramref name="args"/> and waits (≤ 60 s) until <paramref name="url"/> answers /health/ready.</summary>
+    /// <summary>The HTTPS base URL of the API: <c>--https-url</c> when given, else a free loopback port chosen here.</summary>
+    public string HttpsUrl { get; }
+
+    /// <summary><c>--data-dir</c> (ca.pem, admin.token).</summary>
+    public string? DataDir { get; }
+
+    /// <summary>A client of the API over HTTPS that trusts only DATA_DIR/ca.pem.</summary>
+    public HttpClient ApiClient(string? token = null, bool allowAutoRedirect = true)
+    {
+        var c = new HttpClient(TestKit.BootServerTrust.Handler(DataDir!, allowAutoRedirect)) { BaseAddress = new Uri(HttpsUrl), Timeout = TimeSpan.FromSeconds(60) };
+        if (token is not null)
+        {
+            c.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return c;
+    }
+
+    /// <summary>
+    /// Starts the boot server with <paramref name="args"/> (plus <c>--https-url</c> on a free loopback port unless
+    /// given) and waits (≤ 60 s) until <paramref name="url"/> answers /health/ready.
+    /// </summary>
     public static async Task<BootServerProcess> StartAsync(string url, StringWriter log, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -29,7 +52,16 @@ internal sealed class BootServerProcess : IDisposable
             psi.ArgumentList.Add(arg);
         }
 
-        var server = new BootServerProcess(Process.Start(psi)!, log);
+        var httpsIndex = Array.IndexOf(args, "--https-url");
+        var httpsUrl = httpsIndex >= 0 ? args[httpsIndex + 1] : $"https://127.0.0.1:{TestKit.EtcdServer.FreePort()}";
+        if (httpsIndex < 0)
+        {
+            psi.ArgumentList.Add("--https-url");
+            psi.ArgumentList.Add(httpsUrl);
+        }
+
+        var dataDirIndex = Array.IndexOf(args, "--data-dir");
+        var server = new BootServerProcess(Process.Start(psi)!, log, httpsUrl, dataDirIndex >= 0 ? args[dataDirIndex + 1] : null);
         server.Process.OutputDataReceived += (_, e) => { lock (log) { log.WriteLine(e.Data); } };
         server.Process.ErrorDataReceived += (_, e) => { lock (log) { log.WriteLine(e.Data); } };
         server.Process.BeginOutputReadLine();

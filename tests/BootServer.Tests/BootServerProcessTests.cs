@@ -53,7 +53,7 @@ public sealed class BootServerProcessTests : IDisposable
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        var env = new Dictionary<string, string?> { ["NEKKO_SERVER"] = Url, ["NEKKO_DATA_DIR"] = _dataDir };
+        var env = new Dictionary<string, string?> { ["NEKKO_SERVER"] = _server!.HttpsUrl, ["NEKKO_DATA_DIR"] = _dataDir };
         var code = await CliApp.RunAsync(args, null, stdout, stderr, env);
         return (code, stdout.ToString(), stderr.ToString());
     }

@@ -24,7 +24,13 @@ public sealed class BootServerInLab : IAsyncDisposable
 
     public Lab Lab { get; }
     public string DataDir { get; }
+    /// <summary>Plain HTTP: what firmware and the discovery image use (/boot, /health, the discovery report).</summary>
     public string Url => $"http://{Lab.ServerAddress}:8080";
+
+    /// <summary>The API over HTTPS; its certificate chains to DATA_DIR/ca.pem.</summary>
+    public string ApiUrl => $"https://{Lab.ServerAddress}:8443";
+
+    public string CaFile => Path.Combine(DataDir, "ca.pem");
 
     public string Log
     {
@@ -44,7 +50,7 @@ public sealed class BootServerInLab : IAsyncDisposable
         string[] args =
         [
             "dotnet", Path.Combine(AppContext.BaseDirectory, "nekko-bootserver.dll"),
-            "--data-dir", dataDir, "--http-url", $"http://{lab.ServerAddress}:8080",
+            "--data-dir", dataDir, "--http-url", $"http://{lab.ServerAddress}:8080", "--https-url", $"https://{lab.ServerAddress}:8443",
             "--discovery-dir", discoveryDir, "--discovery-kernel-args", "console=ttyS0 panic=-1 cryptomgr.notests",
             "--dhcp-interfaces", Lab.Bridge + "=authoritative", "--dhcp-router-advertisements", "true",
             .. extraArgs,
@@ -75,17 +81,17 @@ public sealed class BootServerInLab : IAsyncDisposable
         }
     }
 
-    /// <summary>An admin API call from inside the lab (curl), returning the body.</summary>
+    /// <summary>An admin API call from inside the lab (curl over HTTPS, trusting only DATA_DIR/ca.pem), returning the body.</summary>
     public async Task<string> ApiAsync(string method, string path, string? json = null)
     {
         var token = (await File.ReadAllTextAsync(Path.Combine(DataDir, "admin.token"))).Trim();
-        var args = new List<string> { "curl", "-sS", "--fail-with-body", "-X", method, "-H", "Authorization: Bearer " + token };
+        var args = new List<string> { "curl", "-sS", "--fail-with-body", "--cacert", CaFile, "-X", method, "-H", "Authorization: Bearer " + token };
         if (json is not null)
         {
             args.AddRange(["-H", "Content-Type: application/json", "--data-binary", json]);
         }
 
-        args.Add(Url + path);
+        args.Add(ApiUrl + path);
         return await Lab.Exec([.. args]);
     }
 

@@ -205,5 +205,5 @@ public sealed class InstallFlowTests(ITestOutputHelper output)
     }
 
     private static Task<string> Nekkoctl(Lab lab, BootServerInLab server, params string[] args) =>
-        lab.Exec(["dotnet", Path.Combine(AppContext.BaseDirectory, "nekkoctl.dll"), "--server", server.Url, "--data-dir", server.DataDir, .. args]);
+        lab.Exec(["dotnet", Path.Combine(AppContext.BaseDirectory, "nekkoctl.dll"), "--server", server.ApiUrl, "--data-dir", server.DataDir, .. args]);
 }

@@ -78,7 +78,7 @@ public sealed class NetworkBootTests(ITestOutputHelper output)
 
         // and nekkoctl lists it, with its address
         var list = await lab.Exec("dotnet", Path.Combine(AppContext.BaseDirectory, "nekkoctl.dll"),
-            "--server", server.Url, "--data-dir", server.DataDir, "machines", "list");
+            "--server", server.ApiUrl, "--data-dir", server.DataDir, "machines", "list");
         var row = list.Split('\n').Single(l => l.StartsWith(serial, StringComparison.Ordinal));
         Assert.Contains($"{prefix}.10", row);
         if (firmware == QemuVm.Firmware.UefiPxe)

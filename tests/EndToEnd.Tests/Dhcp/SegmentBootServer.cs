@@ -33,7 +33,11 @@ internal sealed class SegmentBootServer : IAsyncDisposable
 
     public string DataDir { get; }
 
+    /// <summary>Plain HTTP: /boot, /health and the discovery report.</summary>
     public string Url => $"http://{Address}:8080";
+
+    /// <summary>The API over HTTPS; its certificate chains to DATA_DIR/ca.pem.</summary>
+    public string ApiUrl => $"https://{Address}:8443";
 
     public string AdminTokenFile => Path.Combine(DataDir, "admin.token");
 
@@ -54,12 +58,13 @@ internal sealed class SegmentBootServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(segment);
         await segment.AddMemberAsync(member, address);
         var dataDir = Directory.CreateTempSubdirectory($"nekko-seg-{member}-").FullName;
+        TestKit.BootServerTrust.WriteSharedKek(dataDir, etcdPrefix); // every boot server of the prefix opens the same built-in CA
         var log = new StringBuilder();
         // DHCP decisions at Debug: every OFFER/ACK/NAK with MAC, xid and address, so a failure can be traced in Log.
         var environment = new Dictionary<string, string> { ["Logging__LogLevel__NekkoMetal.Dhcp.Server"] = "Debug" };
         var process = BroadcastSegment.Start(segment.Namespace(member), log, environment,
             "dotnet", Path.Combine(AppContext.BaseDirectory, "nekko-bootserver.dll"),
-            "--data-dir", dataDir, "--http-url", $"http://{address}:8080",
+            "--data-dir", dataDir, "--http-url", $"http://{address}:8080", "--https-url", $"https://{address}:8443",
             "--etcd-endpoints", etcdEndpoint, "--etcd-prefix", etcdPrefix,
             "--dhcp-interfaces", BroadcastSegment.MemberInterface + "=authoritative", "--tftp-port", "0");
         var server = new SegmentBootServer(segment, member, address, dataDir, process, log);
@@ -95,16 +100,16 @@ internal sealed class SegmentBootServer : IAsyncDisposable
         }
     }
 
-    /// <summary>An admin API call with curl from the server's own namespace, returning the body.</summary>
+    /// <summary>An admin API call with curl over HTTPS (trusting only its DATA_DIR/ca.pem) from the server's own namespace, returning the body.</summary>
     public async Task<string> ApiAsync(string token, string method, string path, string? json = null)
     {
-        var args = new List<string> { "curl", "-sS", "--fail-with-body", "-X", method, "-H", "Authorization: Bearer " + token };
+        var args = new List<string> { "curl", "-sS", "--fail-with-body", "--cacert", Path.Combine(DataDir, "ca.pem"), "-X", method, "-H", "Authorization: Bearer " + token };
         if (json is not null)
         {
             args.AddRange(["-H", "Content-Type: application/json", "--data-binary", json]);
         }
 
-        args.Add(Url + path);
+        args.Add(ApiUrl + path);
         return await _segment.ExecAsync(Member, [.. args]);
     }
 
