@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
+using NekkoMetal.BootServer.Agents;
 using NekkoMetal.BootServer.Api;
 using NekkoMetal.BootServer.Assets;
 using NekkoMetal.BootServer.Auth;
@@ -14,6 +15,7 @@ using NekkoMetal.BootServer.Startup;
 using NekkoMetal.BootServer.Tls;
 using NekkoMetal.Inventory;
 using NekkoMetal.Inventory.Storage;
+using Quartz;
 using Scalar.AspNetCore;
 
 namespace NekkoMetal.BootServer;
@@ -48,6 +50,8 @@ public static class BootServerHostingExtensions
 
         services.AddAssets();
         services.AddProfiles();
+        services.AddAgents(builder.Configuration);
+        services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true); // once, for every Quartz job of the host
         services.AddSingleton<Boot.IpxeScripts>();
         services.AddBootRateLimiting();
         Network.BootProtocols.Register(services);
@@ -111,6 +115,7 @@ public static class BootServerHostingExtensions
         app.MapBootEndpoints();
         app.MapAssets();
         app.MapProfiles();
+        app.MapAgents();
         app.MapPkiApi();
         return app;
     }

@@ -40,4 +40,8 @@ internal static class EventIds
     public const int CaBundleWritten = 2600;
     public const int InsecureHttpApi = 2601;
     public const int PkiCertificateIssued = 2602;
+
+    // 2700–2799: agent API, heartbeats and the state setter
+    public const int StateSweepFailed = 2700;
+    public const int HeartbeatRefused = 2701;
 }

@@ -69,10 +69,10 @@ public sealed class StateDecisionTests
 
     [Theory]
     [InlineData(CheckStatus.Critical, true, MachineState.Unhealthy)]
-    [InlineData(CheckStatus.Unknown, true, MachineState.Unhealthy)] // a critical check that cannot tell counts as failing
+    [InlineData(CheckStatus.Unknown, true, null)] // the agent could not tell: not a verdict
     [InlineData(CheckStatus.Warning, true, null)] // warning is not a failure
     [InlineData(CheckStatus.Critical, false, null)] // a non-critical check never makes a machine unhealthy
-    public void Decide_OnlyCriticalChecksFailingCriticalOrUnknown_MakeUnhealthy(CheckStatus status, bool critical, MachineState? expected)
+    public void Decide_OnlyCriticalChecksReportingCritical_MakeUnhealthy(CheckStatus status, bool critical, MachineState? expected)
     {
         var now = T0.AddHours(1);
         var change = StateDecision.Decide(MachineState.Healthy, Health(5, 120, status, critical), now, T0, Settings);
@@ -107,8 +107,9 @@ public sealed class StateDecisionTests
         var failing = new CheckResult("disk", CheckStatus.Critical, "bad", Critical: true);
         var first = CheckRecord.From(failing, null, t1);
         Assert.Equal(t1, first.FailingSince);
-        var second = CheckRecord.From(failing with { Status = CheckStatus.Unknown }, first, t2);
-        Assert.Equal(t1, second.FailingSince); // critical → unknown: still failing, same run
+        var second = CheckRecord.From(failing with { Message = "worse" }, first, t2);
+        Assert.Equal(t1, second.FailingSince); // still failing: the same run
+        Assert.Null(CheckRecord.From(failing with { Status = CheckStatus.Unknown }, second, t2).FailingSince); // unknown is no verdict: the run ends
         var passed = CheckRecord.From(failing with { Status = CheckStatus.Ok }, second, t2);
         Assert.Null(passed.FailingSince);
         Assert.Equal(t2, CheckRecord.From(failing, passed, t2).FailingSince); // a new run

@@ -118,7 +118,7 @@ public sealed class StateSetterTests(EtcdFixture etcd) : IAsyncLifetime
 
         Assert.Equal(MachineState.Healthy, await StateAsync("SN-2")); // 50 s failing: within the grace
         _time.Advance(TimeSpan.FromSeconds(10));
-        await Beat("SN-2", CheckStatus.Unknown); // still failing: the run goes on
+        await Beat("SN-2", CheckStatus.Critical); // 60 s without a break
         Assert.Equal(1, await setter.SweepAsync(default));
         Assert.Equal(MachineState.Unhealthy, await StateAsync("SN-2"));
 

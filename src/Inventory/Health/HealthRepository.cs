@@ -17,31 +17,33 @@ public sealed class HealthRepository(InventoryContext ctx)
     public async Task<MachineHealth> RecordAsync(Heartbeat heartbeat, string? receivedBy, CancellationToken ct)
     {
         HeartbeatLimits.Validate(heartbeat);
+        var serial = heartbeat.Serial!;
+        var checks = heartbeat.Checks!;
         await ctx.EnsureReadyAsync(ct);
-        if (ctx.Cache.GetMachine(heartbeat.Serial) is null)
+        if (ctx.Cache.GetMachine(serial) is null)
         {
-            throw new NotFoundException("machine", heartbeat.Serial);
+            throw new NotFoundException("machine", serial);
         }
 
-        var key = ctx.Keys.Health(heartbeat.Serial);
+        var key = ctx.Keys.Health(serial);
         for (var attempt = 0; ; attempt++)
         {
-            var previous = await GetAsync(heartbeat.Serial, ct);
+            var previous = await GetAsync(serial, ct);
             var now = ctx.Time.GetUtcNow();
             var byName = previous?.Checks.ToDictionary(c => c.Name, StringComparer.Ordinal) ?? [];
             var record = new MachineHealth
             {
-                Serial = heartbeat.Serial,
+                Serial = serial,
                 LastHeartbeatAt = now,
                 ReportedAt = heartbeat.Timestamp,
                 ReceivedBy = receivedBy,
-                Checks = [.. heartbeat.Checks.Select(c => CheckRecord.From(c, byName.GetValueOrDefault(c.Name), now))],
+                Checks = [.. checks.Select(c => CheckRecord.From(c, byName.GetValueOrDefault(c.Name), now))],
             };
             var txn = new TxnRequest();
             txn.Compare.Add(previous is null ? Txn.Absent(key) : Txn.ModRevisionIs(key, previous.Revision));
-            txn.Compare.Add(Txn.Exists(ctx.Keys.Machine(heartbeat.Serial)));
+            txn.Compare.Add(Txn.Exists(ctx.Keys.Machine(serial)));
             txn.Success.Add(Txn.Put(key, InventoryJson.ToBytes(record)));
-            txn.Failure.Add(Txn.Get(ctx.Keys.Machine(heartbeat.Serial)));
+            txn.Failure.Add(Txn.Get(ctx.Keys.Machine(serial)));
             var response = await ctx.Store.TxnAsync(txn, ct);
             if (response.Succeeded)
             {
@@ -50,12 +52,12 @@ public sealed class HealthRepository(InventoryContext ctx)
 
             if (response.Responses[0].ResponseRange.Kvs.Count == 0)
             {
-                throw new NotFoundException("machine", heartbeat.Serial); // deleted meanwhile
+                throw new NotFoundException("machine", serial); // deleted meanwhile
             }
 
             if (attempt >= ctx.Options.MaxCasRetries)
             {
-                throw new ConflictException($"the health of machine '{heartbeat.Serial}' kept changing; try again");
+                throw new ConflictException($"the health of machine '{serial}' kept changing; try again");
             }
         }
     }

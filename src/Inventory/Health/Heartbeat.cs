@@ -22,11 +22,11 @@ public enum CheckStatus
 public sealed record CheckResult(string Name, CheckStatus Status, string? Message = null, bool Critical = false)
 {
     /// <summary>
-    /// A critical check fails when its status is critical or unknown (sabakan-state-setter also treats a missing
-    /// reading as a failure); warning is not a failure.
+    /// A critical check fails when its status is critical. Warning is not a failure, and neither is unknown: the agent
+    /// reports unknown when it cannot tell (sensor absent, input unreadable, timeout), never as a verdict.
     /// </summary>
     [JsonIgnore]
-    public bool IsCriticalFailure => Critical && Status is CheckStatus.Critical or CheckStatus.Unknown;
+    public bool IsCriticalFailure => Critical && Status == CheckStatus.Critical;
 }
 
 /// <summary>
@@ -36,7 +36,8 @@ public sealed record CheckResult(string Name, CheckStatus Status, string? Messag
 /// <param name="Serial">The machine's serial (its identity in the inventory).</param>
 /// <param name="Timestamp">When the agent ran the checks, by its own clock (stored; the server's clock decides freshness).</param>
 /// <param name="Checks">The check results (at most <see cref="HeartbeatLimits.MaxChecks"/>).</param>
-public sealed record Heartbeat(string Serial, DateTimeOffset Timestamp, IReadOnlyList<CheckResult> Checks);
+/// <remarks>Every field is optional to the JSON reader so that a missing one is reported by name (<see cref="HeartbeatLimits.Validate"/>).</remarks>
+public sealed record Heartbeat(string? Serial = null, DateTimeOffset Timestamp = default, IReadOnlyList<CheckResult>? Checks = null);
 
 /// <summary>Limits on a heartbeat body; a heartbeat beyond them is refused (400) as a whole.</summary>
 public static class HeartbeatLimits

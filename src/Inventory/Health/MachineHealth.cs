@@ -33,7 +33,7 @@ public sealed record MachineHealth
 public sealed record CheckRecord(string Name, CheckStatus Status, string? Message, bool Critical, DateTimeOffset? FailingSince)
 {
     [JsonIgnore]
-    public bool IsCriticalFailure => Critical && Status is CheckStatus.Critical or CheckStatus.Unknown;
+    public bool IsCriticalFailure => Critical && Status == CheckStatus.Critical;
 
     /// <summary>The record of <paramref name="result"/> received at <paramref name="now"/>, continuing <paramref name="previous"/>'s failing run.</summary>
     public static CheckRecord From(CheckResult result, CheckRecord? previous, DateTimeOffset now)

@@ -39,9 +39,9 @@ public static class StateDecision
     /// <list type="number">
     /// <item>no heartbeat for UnreachableAfter (and none since the term began) → unreachable; a machine still uninitialized
     /// that never sent one stays uninitialized (it is not running an agent yet);</item>
-    /// <item>a fresh heartbeat with a critical check failing (critical or unknown) for UnhealthyAfter → unhealthy;</item>
+    /// <item>a fresh heartbeat with a critical check failing (status critical) for UnhealthyAfter → unhealthy;</item>
     /// <item>a fresh heartbeat with a critical check failing for less → no change yet;</item>
-    /// <item>a fresh heartbeat with every critical check passing (ok or warning) → healthy.</item>
+    /// <item>a fresh heartbeat with no critical check failing (ok, warning or unknown) → healthy.</item>
     /// </list>
     /// </summary>
     public static StateChange? Decide(MachineState state, MachineHealth? health, DateTimeOffset now, DateTimeOffset observingSince, StateSetterSettings settings)

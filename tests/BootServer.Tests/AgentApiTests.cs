@@ -1,0 +1,209 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using NekkoMetal.BootServer.Agents;
+using NekkoMetal.BootServer.Configuration;
+using NekkoMetal.BootServer.Profiles;
+using NekkoMetal.Inventory.Boot;
+using NekkoMetal.Inventory.Health;
+using NekkoMetal.Inventory.Leadership;
+using NekkoMetal.TestKit;
+
+namespace NekkoMetal.BootServer.Tests;
+
+/// <summary>
+/// The agent API on one boot server (in process) and a real etcd: heartbeats authenticated by the machine's agent
+/// bootstrap token, stored as <c>health/{serial}</c>; bad bodies 400, wrong or missing token 401/403, unknown serial
+/// 404, nothing written then; the health view; the controllers' leader election and Quartz sweep wired in the host.
+/// </summary>
+[Collection(EtcdCollection.Name)]
+public sealed class AgentApiTests(EtcdFixture etcd) : IAsyncLifetime
+{
+    private const string Serial = "SN-0600";
+    private BootServerApp _app = null!;
+    private HttpClient _admin = null!;
+    private HttpClient _anonymous = null!;
+
+    public async Task InitializeAsync()
+    {
+        _app = new BootServerApp(etcd.Endpoint, EtcdFixture.NewPrefix(), new Dictionary<string, string?> { ["leaderLeaseSeconds"] = "3" });
+        _admin = _app.Client(await _app.AdminTokenAsync());
+        _anonymous = _app.Client(null);
+        await Expect(await _admin.PostAsync("/api/v1/machines", Json(new { serial = Serial, macs = new[] { "52:54:00:06:00:01" } })), HttpStatusCode.Created);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _admin.Dispose();
+        _anonymous.Dispose();
+        await _app.DisposeAsync();
+    }
+
+    private static StringContent Json(object body) => new(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");
+
+    private static async Task<JsonElement> Expect(HttpResponseMessage r, HttpStatusCode expected)
+    {
+        var body = await r.Content.ReadAsStringAsync();
+        Assert.True(expected == r.StatusCode, $"expected {(int)expected}, got {(int)r.StatusCode}: {body}");
+        return body.Length == 0 ? default : JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    private Task<string> AgentTokenAsync(string serial) =>
+        _app.Services.GetRequiredService<BootstrapTokenRepository>()
+            .IssueForMachineAsync(ConfigEndpoints.AgentBootstrapPurpose, TimeSpan.FromHours(1), null, serial, default);
+
+    private async Task<HttpResponseMessage> BeatAsync(string? token, HttpContent body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, AgentApi.HeartbeatPath) { Content = body };
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return await _anonymous.SendAsync(request);
+    }
+
+    private static object Body(string serial, string diskStatus = "ok") => new
+    {
+        serial,
+        timestamp = "2026-11-25T09:00:00Z",
+        checks = new object[]
+        {
+            new { name = "fs.root", status = "ok", message = "12% used", critical = true },
+            new { name = "disk.smart", status = diskStatus, message = "reallocated sectors: 0", critical = true },
+            new { name = "battery", status = "warning", critical = false },
+        },
+    };
+
+    private async Task<MachineHealth?> StoredAsync(string serial) =>
+        await _app.Services.GetRequiredService<HealthRepository>().GetAsync(serial, default);
+
+    [Fact]
+    public async Task Heartbeat_WithTheMachinesToken_IsStored_AndShownInTheHealthView()
+    {
+        var token = await AgentTokenAsync(Serial);
+        var ack = await Expect(await BeatAsync(token, Json(Body(Serial, "critical"))), HttpStatusCode.OK);
+        Assert.Equal(Serial, ack.GetProperty("serial").GetString());
+        Assert.Equal("uninitialized", ack.GetProperty("state").GetString());
+
+        var stored = await StoredAsync(Serial);
+        Assert.NotNull(stored);
+        Assert.Equal(3, stored.Checks.Count);
+        Assert.Equal(new DateTimeOffset(2026, 11, 25, 9, 0, 0, TimeSpan.Zero), stored.ReportedAt);
+        Assert.NotNull(stored.Checks.Single(c => c.Name == "disk.smart").FailingSince);
+
+        // The token is checked, not used up: the agent keeps heartbeating with it.
+        await Expect(await BeatAsync(token, Json(Body(Serial))), HttpStatusCode.OK);
+
+        var view = await Expect(await _admin.GetAsync($"/api/v1/machines/{Serial}/health"), HttpStatusCode.OK);
+        Assert.Equal("uninitialized", view.GetProperty("state").GetString());
+        Assert.True(view.GetProperty("managed").GetBoolean());
+        Assert.Equal(90, view.GetProperty("unreachableAfterSeconds").GetDouble());
+        var checks = view.GetProperty("health").GetProperty("checks");
+        Assert.Equal("ok", checks[1].GetProperty("status").GetString());
+        Assert.False(checks[1].TryGetProperty("failingSince", out _));
+        await Expect(await _anonymous.GetAsync($"/api/v1/machines/{Serial}/health"), HttpStatusCode.Unauthorized);
+        await Expect(await _admin.GetAsync("/api/v1/machines/SN-NOPE/health"), HttpStatusCode.NotFound);
+    }
+
+    [Theory]
+    [InlineData("{\"serial\":\"SN-0600\",\"timestamp\":\"2026-11-25T09:00:00Z\",\"checks\":[{\"name\":\"a\",\"status\":\"sick\"}]}", "checks[0].status")]
+    [InlineData("{\"serial\":\"SN-0600\",\"timestamp\":\"2026-11-25T09:00:00Z\",\"checks\":[{\"name\":\"a b\",\"status\":\"ok\"}]}", "checks[0].name")]
+    [InlineData("{\"serial\":\"SN-0600\",\"timestamp\":\"2026-11-25T09:00:00Z\",\"checks\":[{\"name\":\"a\",\"status\":\"ok\"},{\"name\":\"a\",\"status\":\"ok\"}]}", "checks[1].name")]
+    [InlineData("{\"serial\":\"SN-0600\",\"checks\":[]}", "timestamp")]
+    [InlineData("{\"serial\":\"SN-0600\",\"timestamp\":\"2026-11-25T09:00:00Z\",\"checks\":[],\"extra\":1}", "extra")]
+    [InlineData("{\"serial\":\"SN-0600\",\"timestamp\":\"yesterday\",\"checks\":[]}", "timestamp")]
+    [InlineData("{\"serial\":", "$")]
+    public async Task Heartbeat_BadBody_Is400WithTheField_AndNothingIsStored(string body, string field)
+    {
+        var token = await AgentTokenAsync(Serial);
+        var problem = await Expect(await BeatAsync(token, new StringContent(body, Encoding.UTF8, "application/json")), HttpStatusCode.BadRequest);
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
+        Assert.Null(await StoredAsync(Serial));
+    }
+
+    [Fact]
+    public async Task Heartbeat_TooManyChecks_Is400()
+    {
+        var token = await AgentTokenAsync(Serial);
+        var checks = Enumerable.Range(0, HeartbeatLimits.MaxChecks + 1).Select(i => new { name = $"c{i}", status = "ok" }).ToArray();
+        var problem = await Expect(await BeatAsync(token, Json(new { serial = Serial, timestamp = "2026-11-25T09:00:00Z", checks })), HttpStatusCode.BadRequest);
+        Assert.Contains("at most 256", problem.GetProperty("errors").GetProperty("checks")[0].GetString(), StringComparison.Ordinal);
+        Assert.Null(await StoredAsync(Serial));
+    }
+
+    [Fact]
+    public async Task Heartbeat_WithoutAValidToken_Is401_WithAnotherMachinesToken_403_ForAnUnknownSerial_404()
+    {
+        await Expect(await BeatAsync(null, Json(Body(Serial))), HttpStatusCode.Unauthorized);
+        await Expect(await BeatAsync("nekkoboot_not-a-token", Json(Body(Serial))), HttpStatusCode.Unauthorized);
+        var discovery = await _app.Services.GetRequiredService<BootstrapTokenRepository>().IssueAsync(BootstrapTokenRepository.Discovery, TimeSpan.FromHours(1), null, default);
+        await Expect(await BeatAsync(discovery, Json(Body(Serial))), HttpStatusCode.Unauthorized); // another purpose
+        await Expect(await BeatAsync(await AgentTokenAsync("SN-OTHER"), Json(Body(Serial))), HttpStatusCode.Forbidden);
+        await Expect(await BeatAsync(await AgentTokenAsync("SN-GONE"), Json(Body("SN-GONE"))), HttpStatusCode.NotFound);
+        Assert.Null(await StoredAsync(Serial));
+        Assert.Null(await StoredAsync("SN-GONE"));
+    }
+
+    [Fact]
+    public async Task Host_ElectsAControllersLeader_AndRefusesBadHealthSettings()
+    {
+        var elector = _app.Services.GetRequiredService<LeaderElector>();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!elector.IsLeader && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.True(elector.IsLeader);
+        Assert.Equal(AgentsHostingExtensions.ControllersLeadership, elector.Name);
+        var view = await Expect(await _admin.GetAsync($"/api/v1/machines/{Serial}/health"), HttpStatusCode.OK);
+        Assert.Equal(elector.CandidateId, view.GetProperty("leader").GetString());
+
+        var result = new HealthOptionsValidator().Validate(null, new HealthOptions { UnreachableAfterSeconds = 5, UnhealthyAfterSeconds = -1, StateSweepSeconds = 0, LeaderLeaseSeconds = 1 });
+        Assert.Equal(4, result.Failures!.Count());
+        Assert.True(new HealthOptionsValidator().Validate(null, new HealthOptions { UnreachableAfterSeconds = 10, StateSweepSeconds = 6 }).Failed);
+        Assert.True(new HealthOptionsValidator().Validate(null, new HealthOptions()).Succeeded);
+        Assert.Contains(BootServerSettings.All, s => s.Key == "unreachableAfterSeconds");
+    }
+}
+
+/// <summary>The state setter's Quartz sweep in a real host: a healthy machine that never heartbeats goes unreachable.</summary>
+[Collection(EtcdCollection.Name)]
+public sealed class StateSetterHostTests(EtcdFixture etcd)
+{
+    [Fact]
+    public async Task QuartzSweep_OnTheLeader_MarksASilentMachineUnreachable_AsStateSetter()
+    {
+        await using var app = new BootServerApp(etcd.Endpoint, EtcdFixture.NewPrefix(), new Dictionary<string, string?>
+        {
+            ["leaderLeaseSeconds"] = "3",
+            ["stateSweepSeconds"] = "1",
+            ["unreachableAfterSeconds"] = "10",
+        });
+        using var admin = app.Client(await app.AdminTokenAsync());
+        using var register = await admin.PostAsync("/api/v1/machines", new StringContent("{\"serial\":\"SN-0601\",\"macs\":[\"52:54:00:06:00:02\"]}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Created, register.StatusCode);
+        using var healthy = await admin.PutAsync("/api/v1/machines/SN-0601/state", new StringContent("{\"state\":\"healthy\"}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, healthy.StatusCode);
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        string? state = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            state = JsonDocument.Parse(await admin.GetStringAsync("/api/v1/machines/SN-0601")).RootElement.GetProperty("state").GetString();
+            if (state == "unreachable")
+            {
+                break;
+            }
+
+            await Task.Delay(250);
+        }
+
+        Assert.Equal("unreachable", state);
+        var audit = JsonDocument.Parse(await admin.GetStringAsync("/api/v1/audit?serial=SN-0601")).RootElement;
+        Assert.Contains(audit.EnumerateArray(), e => e.GetProperty("actor").GetString() == StateSetter.Actor);
+    }
+}
