@@ -104,6 +104,14 @@ public sealed class AgentApiTests(EtcdFixture etcd) : IAsyncLifetime
         var checks = view.GetProperty("health").GetProperty("checks");
         Assert.Equal("ok", checks[1].GetProperty("status").GetString());
         Assert.False(checks[1].TryGetProperty("failingSince", out _));
+
+        var cli = await _app.NekkoctlAsync("machines", "health", Serial);
+        Assert.True(cli.Code == 0, cli.Err);
+        Assert.Contains("machine SN-0600: uninitialized since ", cli.Out, StringComparison.Ordinal);
+        Assert.Contains("(set by the state setter)", cli.Out, StringComparison.Ordinal);
+        Assert.Contains("unreachable after 90 s without a heartbeat", cli.Out, StringComparison.Ordinal);
+        Assert.Matches(@"disk\.smart\s+ok\s+yes\s+<none>\s+reallocated sectors: 0", cli.Out);
+        Assert.Matches(@"battery\s+warning\s+no\s+<none>\s+<none>", cli.Out);
         await Expect(await _anonymous.GetAsync($"/api/v1/machines/{Serial}/health"), HttpStatusCode.Unauthorized);
         await Expect(await _admin.GetAsync("/api/v1/machines/SN-NOPE/health"), HttpStatusCode.NotFound);
     }
@@ -167,6 +175,7 @@ public sealed class AgentApiTests(EtcdFixture etcd) : IAsyncLifetime
         Assert.True(new HealthOptionsValidator().Validate(null, new HealthOptions { UnreachableAfterSeconds = 10, StateSweepSeconds = 6 }).Failed);
         Assert.True(new HealthOptionsValidator().Validate(null, new HealthOptions()).Succeeded);
         Assert.Contains(BootServerSettings.All, s => s.Key == "unreachableAfterSeconds");
+        Assert.Single(_app.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>(), h => h is Quartz.QuartzHostedService); // one scheduler host for every job
     }
 }
 

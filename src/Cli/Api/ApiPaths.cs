@@ -14,6 +14,8 @@ internal static class ApiPaths
 
     public static string MachineReinstall(string serial) => $"{Machine(serial)}/reinstall";
 
+    public static string MachineHealth(string serial) => $"{Machine(serial)}/health";
+
     public static string Token(string name) => $"{Tokens}/{Segment(name)}";
 
     /// <summary>

@@ -18,6 +18,7 @@ internal static class MachinesCommands
         SetState(runner),
         Label(runner),
         Reinstall(runner),
+        Health(runner),
         Remove(runner),
     };
 
@@ -215,6 +216,24 @@ internal static class MachinesCommands
         return role is null
             ? $"machine {serial} has no role: its next network boot has nothing to install"
             : $"role {role} has no boot profile: machine {serial}'s next network boot has nothing to install";
+    }
+
+    private static Command Health(CommandRunner runner)
+    {
+        var serial = SerialArgument();
+        var command = new Command(
+            "health", "Show the machine's last heartbeat and checks, its state, and the state setter's limits.")
+        {
+            serial,
+        };
+
+        runner.SetAction(command, async (context, cancellationToken) =>
+        {
+            var health = await context.Api.GetAsync(ApiPaths.MachineHealth(context.Get(serial)!), cancellationToken);
+            context.Write(health, ResourceTables.WriteMachineHealth);
+            return ExitCodes.Success;
+        });
+        return command;
     }
 
     private static Command Remove(CommandRunner runner)

@@ -23,6 +23,37 @@ internal static class ResourceTables
         table.Write(writer);
     }
 
+    /// <summary><c>machines health</c>: a summary, then one row per check.</summary>
+    public static void WriteMachineHealth(TextWriter writer, JsonNode? view)
+    {
+        var managed = view?["managed"]?.GetValue<bool>() == true ? "set by the state setter" : "not managed by the state setter";
+        writer.WriteLine(TerminalText.Clean(
+            $"machine {JsonText.Scalar(view?["serial"])}: {JsonText.Scalar(view?["state"])} since {JsonText.Time(view?["stateChangedAt"])} ({managed})"));
+        writer.WriteLine(TerminalText.Clean(
+            $"limits: unreachable after {JsonText.Scalar(view?["unreachableAfterSeconds"])} s without a heartbeat, unhealthy after {JsonText.Scalar(view?["unhealthyAfterSeconds"])} s of a failing critical check; leader: {JsonText.Scalar(view?["leader"])}"));
+        var health = view?["health"];
+        if (health is null)
+        {
+            writer.WriteLine("no heartbeat received");
+            return;
+        }
+
+        writer.WriteLine(TerminalText.Clean(
+            $"last heartbeat: {JsonText.Time(health["lastHeartbeatAt"])} via {JsonText.Scalar(health["receivedBy"])} (agent clock {JsonText.Time(health["reportedAt"])})"));
+        var table = new TextTable("CHECK", "STATUS", "CRITICAL", "FAILING-SINCE", "MESSAGE");
+        foreach (var check in Items(health["checks"]))
+        {
+            table.AddRow(
+                JsonText.Scalar(check?["name"]),
+                JsonText.Scalar(check?["status"]),
+                check?["critical"]?.GetValue<bool>() == true ? "yes" : "no",
+                JsonText.Time(check?["failingSince"]),
+                JsonText.Scalar(check?["message"]));
+        }
+
+        table.Write(writer);
+    }
+
     public static void WriteIpam(TextWriter writer, JsonNode? ipam)
     {
         var table = new TextTable("NAME", "CIDR", "RANGE", "GATEWAY", "DNS");
