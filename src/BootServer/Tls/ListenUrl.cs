@@ -13,7 +13,10 @@ public sealed record ListenUrl(string Scheme, string Host, int Port)
     public static bool TryParse(string text, string scheme, out ListenUrl? url)
     {
         url = null;
-        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme != scheme || uri.AbsolutePath != "/" || uri.Query.Length > 0)
+        ArgumentNullException.ThrowIfNull(text);
+        var wildcard = text.StartsWith(scheme + "://*:", StringComparison.Ordinal) || text.StartsWith(scheme + "://+:", StringComparison.Ordinal);
+        var parsable = wildcard ? string.Concat(scheme, "://0.0.0.0", text.AsSpan(scheme.Length + 4)) : text;
+        if (!Uri.TryCreate(parsable, UriKind.Absolute, out var uri) || uri.Scheme != scheme || uri.AbsolutePath != "/" || uri.Query.Length > 0)
         {
             return false;
         }
