@@ -5,9 +5,10 @@ source "$(dirname "$0")/lib.sh"
 # etcd-server: real etcd for inventory and API tests; procps: kill(1) for the process tests; curl, atftp: TFTP
 # clients; iproute2, busybox-static, isc-dhcp-client: DHCP clients in network namespaces; qemu-system-x86,
 # ipxe-qemu, ipxe, ovmf: network-boot VMs (end-to-end); cpio, gzip: building the discovery image; dnsmasq-base:
-# the home router beside which proxyDHCP is tested.
+# the home router beside which proxyDHCP is tested; systemd-container, debootstrap, openssh-client, util-linux: the
+# systemd-nspawn test nodes (docs/test-nodes.md).
 apt_install etcd-server procps ca-certificates curl atftp iproute2 busybox-static isc-dhcp-client \
-  qemu-system-x86 ipxe-qemu ipxe ovmf cpio gzip dnsmasq-base
+  qemu-system-x86 ipxe-qemu ipxe ovmf cpio gzip dnsmasq-base systemd-container debootstrap openssh-client util-linux
 need_dotnet
 cd "$REPO"
 echo "==> restore"
