@@ -292,7 +292,7 @@ start_ours() {   # DIR HTTP_PORT [extra args]: embedded etcd (the boot server's 
   shift 2
   mkdir -p "$dir/data"
   ip netns exec "$NS_SRV" taskset -c "$server_cpu" dotnet "$bootserver" \
-    --data-dir "$dir/data" --http-url "http://$SRV_ADDR:$port" "$@" > "$dir/server.log" 2>&1 &
+    --data-dir "$dir/data" --http-url "http://$SRV_ADDR:$port" --https-url "https://$SRV_ADDR:$((port + 1000))" "$@" > "$dir/server.log" 2>&1 &
   last_pid=$!
   server_pids+=("$last_pid")
   for i in $(seq 1 600); do
@@ -395,9 +395,10 @@ http_part() {
   http_pid[ours]=$last_pid
   cg_add http-ours "$last_pid"
   token=$(cat "$dir/ours/data/admin.token")
-  code=$(in_srv curl -sS --noproxy '*' -o "$dir/ours/upload.json" -w '%{http_code}' -X PUT \
+  # the API is HTTPS only (port + 1000 here), its certificate from the CA the server wrote to DATA_DIR/ca.pem
+  code=$(in_srv curl -sS --noproxy '*' --cacert "$dir/ours/data/ca.pem" -o "$dir/ours/upload.json" -w '%{http_code}' -X PUT \
     -H "Authorization: Bearer $token" -H 'Content-Type: application/octet-stream' \
-    -T "$dir/$ASSET" "http://$SRV_ADDR:$OURS_HTTP_PORT/api/v1/assets/$ASSET")
+    -T "$dir/$ASSET" "https://$SRV_ADDR:$((OURS_HTTP_PORT + 1000))/api/v1/assets/$ASSET")
   [[ "$code" == 200 || "$code" == 201 ]] || { cat "$dir/ours/upload.json" >&2; die "PUT /api/v1/assets answered $code"; }
   http_url[ours]="http://$SRV_ADDR:$OURS_HTTP_PORT/boot/assets/$ASSET"
 

@@ -291,7 +291,7 @@ start_ours() {
   # Embedded etcd (the default): the boot server starts /usr/bin/etcd as its child, on 127.0.0.1:12379 of the
   # server namespace, with its data under DATA_DIR; the child inherits the taskset pinning.
   ip netns exec "$NS_SRV" taskset -c "$server_cpu" dotnet "$bootserver" \
-    --data-dir "$dir/data" --http-url "http://$SRV_ADDR:8080" --tftp-port 0 \
+    --data-dir "$dir/data" --http-url "http://$SRV_ADDR:8080" --https-url "https://$SRV_ADDR:8443" --tftp-port 0 \
     --dhcp-interfaces "$IFACE=authoritative" > "$dir/server.log" 2>&1 &
   current_pid=$!
   for i in $(seq 1 600); do
@@ -301,9 +301,9 @@ start_ours() {
   done
   (( i < 600 )) || { cat "$dir/server.log" >&2; die "nekko-bootserver not ready after 60 s"; }
   token=$(cat "$dir/data/admin.token")
-  code=$(in_srv curl -sS --noproxy '*' -o "$dir/ipam-response.json" -w '%{http_code}' -X PUT \
+  code=$(in_srv curl -sS --noproxy '*' --cacert "$dir/data/ca.pem" -o "$dir/ipam-response.json" -w '%{http_code}' -X PUT \
     -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-    --data-binary @"$here/ipam.json" "http://$SRV_ADDR:8080/api/v1/ipam")
+    --data-binary @"$here/ipam.json" "https://$SRV_ADDR:8443/api/v1/ipam")
   [[ "$code" == 200 ]] || { cat "$dir/ipam-response.json" >&2; die "PUT /api/v1/ipam answered $code"; }
   wait_udp67 "$current_pid" nekko-bootserver || { cat "$dir/server.log" >&2; die "nekko-bootserver does not serve DHCP"; }
   sleep 1   # the IPAM change reaches the server's watch-fed cache

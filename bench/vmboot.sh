@@ -31,11 +31,11 @@ start_server() { # $1 = dhcp on|off
   rm -rf "$WORK/data"; mkdir -p "$WORK/data"
   local dhcp=()
   [ "$1" = on ] && dhcp=(--dhcp-interfaces br0=authoritative --dhcp-router-advertisements true)
-  ip netns exec "$NS" dotnet "$DLL" --data-dir "$WORK/data" --http-url http://10.214.9.1:8080 --tftp-port 0 \
+  ip netns exec "$NS" dotnet "$DLL" --data-dir "$WORK/data" --http-url http://10.214.9.1:8080 --https-url https://10.214.9.1:8443 --tftp-port 0 \
     --discovery-dir "$DISC" --discovery-kernel-args "console=ttyS0 panic=-1 cryptomgr.notests" "${dhcp[@]}" > "$WORK/server.log" 2>&1 &
   for _ in $(seq 1 120); do ip netns exec "$NS" curl -sf http://10.214.9.1:8080/health/ready >/dev/null && break; sleep 0.5; done
-  ip netns exec "$NS" curl -sf -XPUT -H "Authorization: Bearer $(cat "$WORK/data/admin.token")" -H 'Content-Type: application/json' \
-    http://10.214.9.1:8080/api/v1/ipam -d '{"subnets":[{"name":"lab","cidr":"10.214.9.0/24","rangeStart":"10.214.9.10","rangeEnd":"10.214.9.99","dhcpRangeStart":"10.214.9.100","dhcpRangeEnd":"10.214.9.200"}]}' >/dev/null
+  ip netns exec "$NS" curl -sf --cacert "$WORK/data/ca.pem" -XPUT -H "Authorization: Bearer $(cat "$WORK/data/admin.token")" -H 'Content-Type: application/json' \
+    https://10.214.9.1:8443/api/v1/ipam -d '{"subnets":[{"name":"lab","cidr":"10.214.9.0/24","rangeStart":"10.214.9.10","rangeEnd":"10.214.9.99","dhcpRangeStart":"10.214.9.100","dhcpRangeEnd":"10.214.9.200"}]}' >/dev/null
 }
 stop_server() { pkill -TERM -f "$WORK/data" || true; sleep 2; }
 

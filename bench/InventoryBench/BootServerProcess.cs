@@ -21,7 +21,14 @@ internal sealed class BootServerProcess : IAsyncDisposable
         BaseAddress = baseAddress;
     }
 
+    /// <summary>Plain HTTP: /health (the API is HTTPS only).</summary>
     public Uri BaseAddress { get; }
+
+    /// <summary>The API over HTTPS; its certificate chains to DATA_DIR/ca.pem (<see cref="CaCertificates"/>).</summary>
+    public Uri ApiAddress { get; private set; } = null!;
+
+    /// <summary>DATA_DIR/ca.pem, read once the server is ready.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2Collection CaCertificates { get; private set; } = [];
 
     public int Pid => _process.Id;
 
@@ -32,13 +39,14 @@ internal sealed class BootServerProcess : IAsyncDisposable
     {
         var dataDir = Directory.CreateTempSubdirectory("nekko-bench-bootserver-").FullName;
         var url = $"http://127.0.0.1:{EtcdServer.FreePort()}";
+        var httpsUrl = $"https://127.0.0.1:{EtcdServer.FreePort()}";
         var psi = new ProcessStartInfo(DotnetHost())
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { dll, "--data-dir", dataDir, "--http-url", url, "--etcd-endpoints", etcdEndpoint, "--etcd-prefix", prefix, "--tftp-port", "0" })
+        foreach (var a in new[] { dll, "--data-dir", dataDir, "--http-url", url, "--https-url", httpsUrl, "--etcd-endpoints", etcdEndpoint, "--etcd-prefix", prefix, "--tftp-port", "0" })
         {
             psi.ArgumentList.Add(a);
         }
@@ -51,7 +59,7 @@ internal sealed class BootServerProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => Append(log, e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new BootServerProcess(process, dataDir, log, new Uri(url));
+        var server = new BootServerProcess(process, dataDir, log, new Uri(url)) { ApiAddress = new Uri(httpsUrl) };
         try
         {
             await server.WaitReadyAsync(ct);
@@ -107,6 +115,7 @@ internal sealed class BootServerProcess : IAsyncDisposable
                 if (r.IsSuccessStatusCode && File.Exists(tokenFile))
                 {
                     Token = (await File.ReadAllTextAsync(tokenFile, ct)).Trim();
+                    CaCertificates = BootServerTrust.CaCertificates(_dataDir);
                     return;
                 }
             }

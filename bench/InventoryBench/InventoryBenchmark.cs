@@ -208,9 +208,11 @@ internal sealed class InventoryBenchmark(BenchOptions options, TextWriter progre
             UseProxy = false,
             AutomaticDecompression = DecompressionMethods.None,
         };
+        var roots = server.CaCertificates;
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, errors) => BootServerTrust.Validate(roots, cert, errors);
         var http = new HttpClient(handler)
         {
-            BaseAddress = server.BaseAddress,
+            BaseAddress = server.ApiAddress, // the API is HTTPS only: figures from here on include TLS (one kept-alive connection)
             Timeout = TimeSpan.FromSeconds(30),
             DefaultRequestVersion = HttpVersion.Version11,
             DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
