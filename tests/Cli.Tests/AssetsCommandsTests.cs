@@ -42,7 +42,7 @@ public sealed class AssetsCommandsTests : IDisposable
         Assert.True(result.Code == 0, result.Err);
         var request = Assert.Single(_handler.Requests);
         Assert.Equal(HttpMethod.Put, request.Method);
-        Assert.Equal("http://127.0.0.1:8080/api/v1/assets/debian.iso", request.Uri.ToString());
+        Assert.Equal("https://127.0.0.1:8443/api/v1/assets/debian.iso", request.Uri.ToString());
         Assert.Equal("Bearer test-token", request.Authorization);
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(data)), request.Headers["X-Checksum-Sha256"]);
         Assert.Equal("application/x-iso9660-image", request.ContentType);
@@ -125,7 +125,7 @@ public sealed class AssetsCommandsTests : IDisposable
         var result = await Run("assets", "download", "vmlinuz", target);
 
         Assert.True(result.Code == 0, result.Err);
-        Assert.Equal("http://127.0.0.1:8080/api/v1/assets/vmlinuz/content", Assert.Single(_handler.Requests).Uri.ToString());
+        Assert.Equal("https://127.0.0.1:8443/api/v1/assets/vmlinuz/content", Assert.Single(_handler.Requests).Uri.ToString());
         Assert.Equal(data, await File.ReadAllBytesAsync(target));
         Assert.Equal($"{target}: {data.Length} bytes, sha256 {sha}\n", result.Out);
     }

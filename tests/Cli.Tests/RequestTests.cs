@@ -21,7 +21,7 @@ public sealed class RequestTests
         Assert.Equal(0, result.ExitCode);
         var request = _cli.Handler.Single;
         Assert.Equal(HttpMethod.Get, request.Method);
-        Assert.Equal("http://127.0.0.1:8080/api/v1/machines", request.Uri.ToString());
+        Assert.Equal("https://127.0.0.1:8443/api/v1/machines", request.Uri.ToString());
         Assert.Equal("Bearer test-token", request.Authorization);
         Assert.Null(request.Body);
     }

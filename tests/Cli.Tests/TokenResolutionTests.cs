@@ -90,7 +90,7 @@ public sealed class TokenResolutionTests : IDisposable
         await cli.RunAsync("tokens", "list");
 
         Assert.Equal("Bearer from-data-dir", cli.Handler.Single.Authorization);
-        Assert.Equal("http://127.0.0.1:8080/api/v1/tokens", cli.Handler.Single.Uri.ToString());
+        Assert.Equal("https://127.0.0.1:8443/api/v1/tokens", cli.Handler.Single.Uri.ToString());
     }
 
     [Fact]
