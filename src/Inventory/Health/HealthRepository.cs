@@ -35,7 +35,7 @@ public sealed class HealthRepository(InventoryContext ctx)
             {
                 Serial = serial,
                 LastHeartbeatAt = now,
-                ReportedAt = heartbeat.Timestamp,
+                ReportedAt = heartbeat.Timestamp!.Value,
                 ReceivedBy = receivedBy,
                 Checks = [.. checks.Select(c => CheckRecord.From(c, byName.GetValueOrDefault(c.Name), now))],
             };

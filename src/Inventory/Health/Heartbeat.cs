@@ -37,7 +37,7 @@ public sealed record CheckResult(string Name, CheckStatus Status, string? Messag
 /// <param name="Timestamp">When the agent ran the checks, by its own clock (stored; the server's clock decides freshness).</param>
 /// <param name="Checks">The check results (at most <see cref="HeartbeatLimits.MaxChecks"/>).</param>
 /// <remarks>Every field is optional to the JSON reader so that a missing one is reported by name (<see cref="HeartbeatLimits.Validate"/>).</remarks>
-public sealed record Heartbeat(string? Serial = null, DateTimeOffset Timestamp = default, IReadOnlyList<CheckResult>? Checks = null);
+public sealed record Heartbeat(string? Serial = null, DateTimeOffset? Timestamp = null, IReadOnlyList<CheckResult>? Checks = null);
 
 /// <summary>Limits on a heartbeat body; a heartbeat beyond them is refused (400) as a whole.</summary>
 public static class HeartbeatLimits
@@ -52,7 +52,7 @@ public static class HeartbeatLimits
         ArgumentNullException.ThrowIfNull(heartbeat);
         var errors = new Machines.MachineValidator.Errors();
         Machines.MachineValidator.CheckSerial(heartbeat.Serial, "serial", errors);
-        if (heartbeat.Timestamp == default)
+        if (heartbeat.Timestamp is null || heartbeat.Timestamp == default(DateTimeOffset))
         {
             errors.Add("timestamp", "is required (RFC 3339, e.g. 2026-11-25T09:00:00Z)");
         }
