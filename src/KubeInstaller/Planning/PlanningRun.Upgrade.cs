@@ -40,9 +40,9 @@ internal sealed partial class PlanningRun
         if (controlPlane.Count > 0)
         {
             var (node, statuses) = controlPlane[0];
-            if (UnhealthyApiServers(except: node) is { Count: > 0 } down)
+            if (UnhealthyControlPlanes(except: node, ClusterComponents.ControlPlane) is { Count: > 0 } down)
             {
-                Block($"upgrade: {node.Name} waits; kube-apiserver not healthy on {string.Join(", ", down)}");
+                Block($"upgrade: {node.Name} waits; control plane not healthy on {string.Join(", ", down)}");
                 return [];
             }
 

@@ -167,13 +167,15 @@ internal sealed partial class PlanningRun(
                 continue;
             }
 
-            if (work.Any(s => s.Disruptive))
+            // repair what is down first (it interrupts nothing); restarts of healthy components come after
+            var repairs = work.Where(s => !s.Disruptive).ToList();
+            if (repairs.Count > 0)
             {
-                disruptive ??= (node, work);
+                quiet.AddRange(Converge(ops, node, repairs));
             }
             else
             {
-                quiet.AddRange(Converge(ops, node, work));
+                disruptive ??= (node, work);
             }
         }
 
@@ -184,10 +186,10 @@ internal sealed partial class PlanningRun(
 
         if (controlPlane)
         {
-            var unhealthy = UnhealthyApiServers(except: first.Node);
+            var unhealthy = UnhealthyControlPlanes(except: first.Node, ClusterComponents.ControlPlane);
             if (unhealthy.Count > 0)
             {
-                Block($"{first.Node.Name}: control-plane restart held back; kube-apiserver not healthy on {string.Join(", ", unhealthy)}");
+                Block($"{first.Node.Name}: control-plane restart held back; control plane not healthy on {string.Join(", ", unhealthy)}");
                 return [];
             }
 
@@ -201,14 +203,15 @@ internal sealed partial class PlanningRun(
         return Converge(ops, first.Node, first.Work);
     }
 
-    private List<string> UnhealthyApiServers(InventoryNode except)
+    /// <summary>Control-plane nodes other than <paramref name="except"/> where any of the components is not running healthy.</summary>
+    private List<string> UnhealthyControlPlanes(InventoryNode except, IReadOnlyList<ClusterComponent> components)
     {
         var list = new List<string>();
         foreach (var node in topology.ControlPlane.Where(n => n.Name != except.Name))
         {
-            var healthy = Reachable(node) is { } probe
-                && probe.Units.TryGetValue(ClusterComponent.KubeApiserver.UnitName(), out var unit)
-                && unit.State == UnitState.Active && unit.Healthy;
+            var probe = Reachable(node);
+            var healthy = probe is not null && components.All(c =>
+                probe.Units.TryGetValue(c.UnitName(), out var unit) && unit.State == UnitState.Active && unit.Healthy);
             if (!healthy)
             {
                 list.Add(node.Name);
