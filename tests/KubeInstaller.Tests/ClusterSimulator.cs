@@ -11,6 +11,10 @@ namespace NekkoMetal.KubeInstaller.Tests;
 internal sealed class ClusterSimulator(ClusterDefinition definition, IReadOnlyList<InventoryNode> inventory, ObservedCluster observed)
 {
     private ulong _nextMemberId = 100;
+    private int _tick;
+
+    /// <summary>A clock that advances with every operation, for file times and unit start times.</summary>
+    private DateTimeOffset Tick() => Scenario.Now.AddSeconds(++_tick);
 
     public ObservedCluster Observed { get; private set; } = observed;
 
@@ -71,7 +75,8 @@ internal sealed class ClusterSimulator(ClusterDefinition definition, IReadOnlyLi
                     Credentials = new Dictionary<string, ObservedCredential>(n.Credentials)
                     {
                         [op[P.Path]!] = new(Scenario.Now, Scenario.Now.AddDays(365),
-                            op[P.SubjectAltNames]!.Split(',', StringSplitOptions.RemoveEmptyEntries), op[P.Server]),
+                            op[P.SubjectAltNames]!.Split(',', StringSplitOptions.RemoveEmptyEntries), op[P.Server])
+                        { ModifiedAt = Tick() },
                     },
                 });
                 break;
@@ -130,7 +135,7 @@ internal sealed class ClusterSimulator(ClusterDefinition definition, IReadOnlyLi
         var version = definition.Binaries.Single(b => b.Component == component && b.Sha256 == binary).Version;
         Node(op, n => n with
         {
-            Units = new Dictionary<string, ObservedUnit>(n.Units) { [component.UnitName()] = n.Units[component.UnitName()] with { State = UnitState.Active, Healthy = true } },
+            Units = new Dictionary<string, ObservedUnit>(n.Units) { [component.UnitName()] = n.Units[component.UnitName()] with { State = UnitState.Active, Healthy = true, ActiveSince = Tick() } },
             Versions = new Dictionary<ClusterComponent, string>(n.Versions) { [component] = version },
             EtcdDataPresent = n.EtcdDataPresent || component == ClusterComponent.Etcd,
         });

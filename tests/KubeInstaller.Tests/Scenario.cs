@@ -107,11 +107,14 @@ internal static class Scenario
             Files = files,
             Units = components.ToDictionary(
                 c => c.UnitName(),
-                c => new ObservedUnit(UnitState.Active, Hash(NodeConfiguration.RenderUnit(c, node, definition, topology)), true)),
+                c => new ObservedUnit(UnitState.Active, Hash(NodeConfiguration.RenderUnit(c, node, definition, topology)), true)
+                {
+                    ActiveSince = Now.AddDays(-1),
+                }),
             Versions = components.ToDictionary(c => c, definition.VersionOf),
             Credentials = NodeConfiguration.Credentials(node, definition, topology).ToDictionary(
                 s => s.Path,
-                s => new ObservedCredential(Now.AddDays(-1), Now.AddDays(364), s.SubjectAltNames, s.Server)),
+                s => new ObservedCredential(Now.AddDays(-1), Now.AddDays(364), s.SubjectAltNames, s.Server) { ModifiedAt = Now.AddDays(-2) }),
             EtcdDataPresent = topology.IsControlPlane(node),
         };
     }

@@ -59,7 +59,11 @@ public enum UnitState
 
 /// <summary>A systemd unit: its state, the SHA-256 of its unit file, and the component's own health check.</summary>
 /// <param name="Healthy">etcd: endpoint health; kube-apiserver: <c>/readyz</c>; others: <c>/healthz</c>.</param>
-public sealed record ObservedUnit(UnitState State, string ContentHash, bool Healthy);
+public sealed record ObservedUnit(UnitState State, string ContentHash, bool Healthy)
+{
+    /// <summary>When the unit last entered the active state (<c>ActiveEnterTimestamp</c>); null when unknown.</summary>
+    public DateTimeOffset? ActiveSince { get; init; }
+}
 
 /// <summary>A certificate (or the client certificate of a kubeconfig) found on a node.</summary>
 /// <param name="Server">For kubeconfigs: the API server URL they point at.</param>
@@ -67,7 +71,11 @@ public sealed record ObservedCredential(
     DateTimeOffset NotBefore,
     DateTimeOffset NotAfter,
     IReadOnlyList<string> SubjectAltNames,
-    string? Server = null);
+    string? Server = null)
+{
+    /// <summary>The file's modification time; a component started before it has not loaded it. Null when unknown.</summary>
+    public DateTimeOffset? ModifiedAt { get; init; }
+}
 
 /// <summary>An etcd member as <c>MemberList</c> reports it; a member added but never started has an empty name.</summary>
 public sealed record EtcdMember(ulong Id, string Name, string PeerUrl, bool IsLearner, bool Healthy);

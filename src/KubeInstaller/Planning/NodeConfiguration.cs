@@ -166,6 +166,19 @@ internal static class NodeConfiguration
         $"--cluster-cidr={definition.PodCidr}",
     ];
 
+    /// <summary>The credential files a component reads at start (it must restart to load new ones).</summary>
+    public static IReadOnlyList<string> CredentialsReadBy(ClusterComponent component) => component switch
+    {
+        ClusterComponent.Etcd => [$"{PkiDir}/etcd/server.crt", $"{PkiDir}/etcd/peer.crt"],
+        ClusterComponent.KubeApiserver =>
+            [$"{PkiDir}/apiserver.crt", $"{PkiDir}/apiserver-etcd-client.crt", $"{PkiDir}/apiserver-kubelet-client.crt"],
+        ClusterComponent.KubeControllerManager => [$"{KubeconfigDir}/controller-manager.conf"],
+        ClusterComponent.KubeScheduler => [$"{KubeconfigDir}/scheduler.conf"],
+        ClusterComponent.Kubelet => [$"{PkiDir}/kubelet.crt", $"{KubeconfigDir}/kubelet.conf"],
+        ClusterComponent.KubeProxy => [$"{KubeconfigDir}/kube-proxy.conf"],
+        _ => [],
+    };
+
     /// <summary>The etcd certificates a member needs (issued with the member, in the etcd phase).</summary>
     public static IReadOnlyList<CredentialSpec> EtcdCredentials(InventoryNode node) =>
     [

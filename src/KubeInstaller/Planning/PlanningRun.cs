@@ -39,12 +39,13 @@ internal sealed partial class PlanningRun(
         bool UnitMismatch,
         UnitState? State,
         bool Healthy,
-        bool Outdated)
+        bool Outdated,
+        bool StaleCredentials)
     {
         public bool Active => State == UnitState.Active;
 
-        /// <summary>Something to write or start at the current version.</summary>
-        public bool NeedsWork => BinaryMismatch || UnitMismatch || !Active;
+        /// <summary>Something to write, start or restart (to load renewed credentials) at the current version.</summary>
+        public bool NeedsWork => BinaryMismatch || UnitMismatch || !Active || StaleCredentials;
 
         /// <summary>Restarting it would interrupt a healthy running component.</summary>
         public bool Disruptive => NeedsWork && Active && Healthy;
@@ -59,7 +60,10 @@ internal sealed partial class PlanningRun(
         var unitMismatch = unit is null || unit.ContentHash != NodeConfiguration.Sha256Hex(content);
         var outdated = unit?.State == UnitState.Active
             && probe.Versions.TryGetValue(component, out var version) && version != pin.Version;
-        return new ComponentStatus(component, pin, content, binaryMismatch, unitMismatch, unit?.State, unit?.Healthy ?? false, outdated);
+        var stale = unit is { State: UnitState.Active, ActiveSince: { } since }
+            && NodeConfiguration.CredentialsReadBy(component).Any(path =>
+                probe.Credentials.TryGetValue(path, out var c) && c.ModifiedAt is { } modified && modified > since);
+        return new ComponentStatus(component, pin, content, binaryMismatch, unitMismatch, unit?.State, unit?.Healthy ?? false, outdated, stale);
     }
 
     /// <summary>Write what differs, (re)start, then wait: the ops that bring components to their desired state.</summary>
