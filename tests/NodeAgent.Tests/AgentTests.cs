@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using NekkoMetal.NodeAgent.Agent;
@@ -10,6 +11,17 @@ public class AgentOptionsValidatorTests
     [Fact]
     public void Defaults_are_valid() =>
         Assert.True(new AgentOptionsValidator().Validate(null, new AgentOptions()).Succeeded);
+
+    [Fact]
+    public void Configured_critical_checks_replace_the_defaults()
+    {
+        var bound = new Microsoft.Extensions.Configuration.ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["agent:criticalChecks:0"] = "script:*" })
+            .Build().GetSection(AgentOptions.Section).Get<AgentOptions>()!;
+
+        Assert.Equal(["script:*"], bound.EffectiveCriticalChecks);
+        Assert.Equal(["filesystem", "disk-smart", "disk-kernel-log", "kubelet"], new AgentOptions().EffectiveCriticalChecks);
+    }
 
     [Fact]
     public void Every_problem_is_reported_at_once()

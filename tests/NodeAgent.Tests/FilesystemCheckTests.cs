@@ -59,6 +59,21 @@ public class FilesystemCheckTests
     }
 
     [Fact]
+    public void A_read_only_bind_of_a_writable_filesystem_is_deliberate_not_an_error()
+    {
+        // As systemd-nspawn binds host files into a container (seen on the test nodes): the mount is ro, the ext4 under it rw.
+        const string mountinfo = """
+            291 270 254:0 /var/tmp/nodes/n0/merged / rw,relatime - ext4 /dev/vda rw
+            296 291 254:0 /usr/lib/os-release /run/host/os-release ro,nosuid,nodev,noexec,relatime - ext4 /dev/vda rw
+            297 291 254:0 /run/systemd/nspawn/propagate/n0 /run/host/incoming ro,relatime master:1 - ext4 /dev/vda rw
+            """;
+
+        var result = FilesystemCheck.Evaluate(mountinfo, Usage(("/", 60, 80), ("/run/host/os-release", 60, 80), ("/run/host/incoming", 60, 80)), Fixtures.Defaults);
+
+        Assert.Equal(CheckStatus.Ok, result.Status);
+    }
+
+    [Fact]
     public void Read_only_mounts_listed_as_expected_are_fine()
     {
         var usage = Usage(("/", 60, 80), ("/boot", 80, 99), ("/var/lib/data", 40, 90), ("/var/lib/containerd", 70, 90));

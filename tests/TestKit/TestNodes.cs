@@ -204,6 +204,9 @@ public sealed class TestNode
 
     public string Address { get; }
 
+    /// <summary>The cluster the node belongs to (its SSH key and lab).</summary>
+    public TestNodeCluster Cluster => _cluster;
+
     /// <summary>The node's root filesystem as the host sees it (the overlay), to drop files in before or while it runs.</summary>
     public string Root => Path.Combine(_cluster.NodeDir(Name), "merged");
 

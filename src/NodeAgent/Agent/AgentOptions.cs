@@ -45,7 +45,11 @@ public sealed class AgentOptions
     public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Checks whose failure (critical or unknown) makes the machine unhealthy after the server's grace; "script:*" for every user script.</summary>
-    public IList<string> CriticalChecks { get; set; } = ["filesystem", "disk-smart", "disk-kernel-log", "kubelet"];
+    /// <remarks>Null until configured (the configuration binder appends to a list it finds, so defaults live in <see cref="EffectiveCriticalChecks"/>).</remarks>
+    public IList<string>? CriticalChecks { get; set; }
+
+    /// <summary>The critical checks configured, or by default <c>filesystem</c>, <c>disk-smart</c>, <c>disk-kernel-log</c>, <c>kubelet</c>.</summary>
+    public IReadOnlyList<string> EffectiveCriticalChecks => CriticalChecks is { } configured ? [.. configured] : ["filesystem", "disk-smart", "disk-kernel-log", "kubelet"];
 
     public HealthThresholds Thresholds { get; set; } = new();
 }

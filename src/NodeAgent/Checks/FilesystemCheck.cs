@@ -5,7 +5,8 @@ using NekkoMetal.NodeAgent.Platform;
 namespace NekkoMetal.NodeAgent.Checks;
 
 /// <summary>One line of /proc/self/mountinfo (proc(5)).</summary>
-internal sealed record MountEntry(string Device, string MountPoint, string FsType, string Source, bool ReadOnly);
+/// <summary>One mountinfo line. <c>ReadOnly</c>: this mount is read-only; <c>FilesystemReadOnly</c>: the filesystem itself (its superblock) is.</summary>
+internal sealed record MountEntry(string Device, string MountPoint, string FsType, string Source, bool ReadOnly, bool FilesystemReadOnly = false);
 
 /// <summary>
 /// Free space and inodes of every disk-backed filesystem, and whether one is read-only — ext4 with
@@ -59,7 +60,9 @@ internal sealed class FilesystemCheck(HostRoot host, HealthThresholds thresholds
         var seenDevices = new HashSet<string>(StringComparer.Ordinal);
         foreach (var mount in mounts)
         {
-            if (mount.ReadOnly && !thresholds.ExpectedReadOnlyMounts.Contains(mount.MountPoint))
+            // A read-only bind of a writable filesystem is deliberate (containers bind host files read-only); a filesystem
+            // whose superblock is read-only was mounted or remounted so, and errors=remount-ro does exactly that.
+            if (mount.FilesystemReadOnly && !thresholds.ExpectedReadOnlyMounts.Contains(mount.MountPoint))
             {
                 critical.Add($"{mount.MountPoint} ({mount.Source}, {mount.FsType}) is mounted read-only (remounted after errors?)");
             }
@@ -132,7 +135,8 @@ internal sealed class FilesystemCheck(HostRoot host, HealthThresholds thresholds
             }
 
             var options = fields[5].Split(',');
-            entries.Add(new MountEntry(fields[2], Unescape(fields[4]), fields[separator + 1], Unescape(fields[separator + 2]), options.Contains("ro")));
+            var superOptions = separator + 3 < fields.Length ? fields[separator + 3].Split(',') : [];
+            entries.Add(new MountEntry(fields[2], Unescape(fields[4]), fields[separator + 1], Unescape(fields[separator + 2]), options.Contains("ro"), superOptions.Contains("ro")));
         }
 
         return entries;

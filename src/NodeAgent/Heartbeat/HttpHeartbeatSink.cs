@@ -41,7 +41,7 @@ internal sealed partial class HttpHeartbeatSink : IHeartbeatSink, IDisposable
         _options = options.Value;
         _time = time;
         _logger = logger;
-        _critical = new HashSet<string>(_options.CriticalChecks, StringComparer.Ordinal);
+        _critical = new HashSet<string>(_options.EffectiveCriticalChecks, StringComparer.Ordinal);
         _http = new HttpClient(handler ?? CreateHandler(_options.CaFile)) { Timeout = _options.HeartbeatTimeout };
     }
 
