@@ -82,7 +82,35 @@ public class EtcdPhaseTests
 
         var plan = Plan(Def, inventory, observed);
 
-        Assert.Equal(["cp2: restart etcd.service"], plan.Descriptions());
+        Assert.Equal(["cp2: restart etcd.service", "cp2: wait for etcd healthy"], plan.Descriptions());
+    }
+
+    [Fact]
+    public void InterruptedBootstrap_RemainingMembersJoinTheSameInitialCluster()
+    {
+        var inventory = Inventory();
+        var observed = Bare(inventory).WithNode("cp1", _ => Converged(Def, inventory).Nodes["CP1"]);
+
+        var plan = Plan(Def, inventory, observed);
+
+        var initial = plan.Operations.Where(o => o.Kind == OperationKind.WriteEtcdInitialCluster).ToList();
+        Assert.Equal(["cp2", "cp3"], initial.Select(o => o.Nodes[0]));
+        Assert.All(initial, o => Assert.Equal("new", o[OperationParameters.InitialClusterState]));
+        Assert.Equal(["cp2: wait for etcd healthy", "cp3: wait for etcd healthy"],
+            plan.Descriptions().Where(d => d.Contains("wait", StringComparison.Ordinal)));
+        Assert.DoesNotContain(plan.Operations, o => o.Nodes[0] == "cp1" && o.Kind != OperationKind.WaitHealthy);
+    }
+
+    [Fact]
+    public void NoMemberList_DataOnAMachineOutsideTheControlPlane_NeverBootstraps()
+    {
+        var inventory = Inventory();
+        var observed = Bare(inventory).WithNode("w1", n => n with { EtcdDataPresent = true });
+
+        var plan = Plan(Def, inventory, observed);
+
+        Assert.Empty(plan.Operations);
+        Assert.Contains(plan.Blockers, b => b.Contains("w1 hold etcd data", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -33,6 +33,12 @@ public static class ClusterPlanner
             {
                 return new ClusterPlan(phase, operations, planning.Blockers, []);
             }
+
+            if (phase == ClusterPhase.EtcdCluster && observed.EtcdMembers.Count == 0)
+            {
+                // without an etcd cluster nothing later can work: stop and say why
+                return new ClusterPlan(null, [], planning.Blockers, []);
+            }
         }
 
         return new ClusterPlan(null, [], planning.Blockers, []);

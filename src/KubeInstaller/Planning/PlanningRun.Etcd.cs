@@ -231,20 +231,49 @@ internal sealed partial class PlanningRun
         return string.Join(',', entries.Select(e => $"{e.Key}={e.Value}"));
     }
 
-    /// <summary>No member list: bootstrap a new cluster unless some node already holds etcd data.</summary>
+    /// <summary>
+    /// No member list: bootstrap a new cluster with every desired control-plane node at once. When some nodes
+    /// already hold etcd data, never bootstrap over them: start those that are stopped, and, when all data is on
+    /// desired control-plane nodes (a bootstrap that was interrupted), start the others into the same initial cluster.
+    /// </summary>
     private List<ClusterOperation> BootstrapOrRecover(Operations ops)
     {
         var withData = topology.Inventory.Where(n => Reachable(n)?.EtcdDataPresent == true).ToList();
+        if (topology.ControlPlane.Count == 0)
+        {
+            if (withData.Count > 0)
+            {
+                Block($"etcd: no member list, but {string.Join(", ", withData.Select(n => n.Name))} hold etcd data; not bootstrapping");
+            }
+            else
+            {
+                Block("etcd: no healthy machine matches the control-plane selector; nothing to bootstrap");
+            }
+
+            return [];
+        }
+
+        var initialCluster = string.Join(',', topology.ControlPlane.Select(n => $"{n.Name}={NodeConfiguration.PeerUrl(n)}"));
         if (withData.Count > 0)
         {
-            // a cluster exists but did not answer: start stopped members that hold data, never bootstrap over them
             var list = new List<ClusterOperation>();
+            var started = new List<InventoryNode>();
             foreach (var node in withData.Where(topology.IsControlPlane))
             {
                 var status = Status(node, Reachable(node)!, ClusterComponent.Etcd);
                 if (!status.Active)
                 {
                     list.Add(status.State == UnitState.Failed ? ops.RestartUnit(node, ClusterComponent.Etcd) : ops.StartUnit(node, ClusterComponent.Etcd));
+                    started.Add(node);
+                }
+            }
+
+            if (withData.All(topology.IsControlPlane))
+            {
+                foreach (var node in topology.ControlPlane.Where(n => Reachable(n) is { EtcdDataPresent: false }))
+                {
+                    list.AddRange(BootstrapMember(ops, node, initialCluster));
+                    started.Add(node);
                 }
             }
 
@@ -253,13 +282,8 @@ internal sealed partial class PlanningRun
                 Block($"etcd: no member list, but {string.Join(", ", withData.Select(n => n.Name))} hold etcd data; not bootstrapping");
             }
 
+            list.AddRange(started.OrderBy(n => n.Name, StringComparer.Ordinal).Select(n => ops.WaitHealthy(n, ClusterComponent.Etcd)));
             return list;
-        }
-
-        if (topology.ControlPlane.Count == 0)
-        {
-            Block("etcd: no healthy machine matches the control-plane selector; nothing to bootstrap");
-            return [];
         }
 
         var unreachable = topology.ControlPlane.Where(n => Reachable(n) is null).Select(n => n.Name).ToList();
@@ -269,28 +293,29 @@ internal sealed partial class PlanningRun
             return [];
         }
 
-        var initialCluster = string.Join(',', topology.ControlPlane.Select(n => $"{n.Name}={NodeConfiguration.PeerUrl(n)}"));
-        var bootstrap = new List<ClusterOperation>();
-        foreach (var node in topology.ControlPlane)
-        {
-            var probe = Reachable(node)!;
-            var status = Status(node, probe, ClusterComponent.Etcd);
-            bootstrap.AddRange(IssueCredentials(ops, node, probe, NodeConfiguration.EtcdCredentials(node)));
-            if (status.BinaryMismatch)
-            {
-                bootstrap.Add(ops.WriteBinary(node, status.Pin));
-            }
-
-            bootstrap.Add(ops.WriteEtcdInitialCluster(node, "new", initialCluster));
-            if (status.UnitMismatch)
-            {
-                bootstrap.Add(ops.WriteUnit(node, ClusterComponent.Etcd, status.UnitContent));
-            }
-
-            bootstrap.Add(status.State == UnitState.Active ? ops.RestartUnit(node, ClusterComponent.Etcd) : ops.StartUnit(node, ClusterComponent.Etcd));
-        }
-
+        var bootstrap = topology.ControlPlane.SelectMany(n => BootstrapMember(ops, n, initialCluster)).ToList();
         bootstrap.AddRange(topology.ControlPlane.Select(n => ops.WaitHealthy(n, ClusterComponent.Etcd)));
         return bootstrap;
+    }
+
+    /// <summary>Certificates, binary, initial cluster (new), unit and start of one initial member.</summary>
+    private List<ClusterOperation> BootstrapMember(Operations ops, InventoryNode node, string initialCluster)
+    {
+        var probe = Reachable(node)!;
+        var status = Status(node, probe, ClusterComponent.Etcd);
+        var list = IssueCredentials(ops, node, probe, NodeConfiguration.EtcdCredentials(node));
+        if (status.BinaryMismatch)
+        {
+            list.Add(ops.WriteBinary(node, status.Pin));
+        }
+
+        list.Add(ops.WriteEtcdInitialCluster(node, "new", initialCluster));
+        if (status.UnitMismatch)
+        {
+            list.Add(ops.WriteUnit(node, ClusterComponent.Etcd, status.UnitContent));
+        }
+
+        list.Add(status.State == UnitState.Active ? ops.RestartUnit(node, ClusterComponent.Etcd) : ops.StartUnit(node, ClusterComponent.Etcd));
+        return list;
     }
 }
