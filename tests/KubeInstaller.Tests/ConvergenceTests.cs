@@ -83,6 +83,37 @@ public class ConvergenceTests
     }
 
     [Fact]
+    public void ControlPlaneShrinksFromFiveToThree_OneRemovalPerPlan_HighestNamesLeave()
+    {
+        List<InventoryNode> inventory = [Cp(1), Cp(2), Cp(3), Cp(4), Cp(5), Worker(1)];
+        var simulator = new ClusterSimulator(Def, inventory, Converged(Definition(controlPlaneCount: 5), inventory));
+
+        simulator.RunToConvergence(check: (plan, o) =>
+        {
+            QuorumKept(plan, o);
+            Assert.True(plan.Operations.Count(op => op.Kind == OperationKind.RemoveEtcdMember) <= 1);
+        });
+
+        Assert.Equal(["cp1", "cp2", "cp3"], simulator.Observed.EtcdMembers.Select(m => m.Name).Order());
+        Assert.Equal(["cp4", "cp5"], simulator.AllOperations.Where(o => o.Kind == OperationKind.RemoveEtcdMember).Select(o => o.Nodes[0]));
+    }
+
+    [Fact]
+    public void UnreachableWorker_DoesNotHoldBackTheRest()
+    {
+        var inventory = Inventory();
+        var simulator = new ClusterSimulator(Def, inventory, Bare(inventory).Unreachable("w2"));
+
+        simulator.RunToConvergence(allowBlockers: true);
+
+        Assert.DoesNotContain(simulator.AllOperations, o => o.Nodes.Contains("w2"));
+        Assert.Equal(["cp1", "cp2", "cp3", "w1"], simulator.Observed.KubernetesNodes.Keys.Order());
+        var final = Plan(Def, inventory, simulator.Observed);
+        Assert.Empty(final.Operations);
+        Assert.Contains("w2: unreachable; certificates not checked", final.Blockers);
+    }
+
+    [Fact]
     public void Plan_IsDeterministic_WhateverTheInventoryOrder()
     {
         var inventory = Inventory();

@@ -36,7 +36,7 @@ public class NodesPhaseTests
         var plan = Plan(Def, inventory, observed);
 
         Assert.Equal(ClusterPhase.Nodes, plan.Phase);
-        Assert.Equal(["node w1: cordon", "node w1: drain", "node w1: delete"], plan.Descriptions());
+        Assert.Equal(["node w1: cordon", "node w1: drain", "w1: stop kubelet.service kube-proxy.service", "node w1: delete"], plan.Descriptions());
     }
 
     [Fact]
@@ -49,6 +49,21 @@ public class NodesPhaseTests
         var plan = Plan(Def, inventory, observed);
 
         Assert.Equal(["w1: stop containerd.service kubelet.service kube-proxy.service"], plan.Descriptions());
+    }
+
+    [Fact]
+    public void DepartedWorker_KubeletStopped_RemainingUnitsStoppedAfterDeletion()
+    {
+        var inventory = Inventory();
+        var observed = Converged(Def, inventory);
+        inventory[3] = Worker(1, NodeState.Retiring);
+        var simulator = new ClusterSimulator(Def, inventory, observed);
+
+        simulator.RunToConvergence();
+
+        Assert.Equal(
+            ["node w1: cordon", "node w1: drain", "w1: stop kubelet.service kube-proxy.service", "node w1: delete", "w1: stop containerd.service"],
+            simulator.AllOperations.Select(o => o.Description));
     }
 
     [Fact]

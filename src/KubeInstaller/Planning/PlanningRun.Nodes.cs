@@ -56,6 +56,17 @@ internal sealed partial class PlanningRun
                 }
 
                 list.Add(ops.DrainNode(departed));
+
+                // stop its kubelet before deleting the Node, or the kubelet registers it again
+                if (topology.NodeNamed(departed) is { } machine && Reachable(machine) is { } probe)
+                {
+                    var kubelet = ActiveUnits(probe, [ClusterComponent.Kubelet, ClusterComponent.KubeProxy]);
+                    if (kubelet.Count > 0)
+                    {
+                        list.Add(ops.StopUnits(machine, kubelet));
+                    }
+                }
+
                 list.Add(ops.DeleteNode(departed));
             }
         }
@@ -69,10 +80,7 @@ internal sealed partial class PlanningRun
                 continue;
             }
 
-            var units = Enum.GetValues<ClusterComponent>()
-                .Select(c => c.UnitName())
-                .Where(u => probe.Units.TryGetValue(u, out var unit) && unit.State != UnitState.Inactive)
-                .ToList();
+            var units = ActiveUnits(probe, Enum.GetValues<ClusterComponent>());
             if (units.Count > 0)
             {
                 list.Add(ops.StopUnits(node, units));
@@ -81,6 +89,9 @@ internal sealed partial class PlanningRun
 
         return list;
     }
+
+    private static List<string> ActiveUnits(ObservedNode probe, IEnumerable<ClusterComponent> components) =>
+        [.. components.Select(c => c.UnitName()).Where(u => probe.Units.TryGetValue(u, out var unit) && unit.State != UnitState.Inactive)];
 
     private bool KubeletOutdated(InventoryNode node) =>
         Reachable(node) is not { } probe || ClusterComponents.Node.Any(c => Status(node, probe, c).Outdated);
