@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using NekkoMetal.BootServer.Api;
+using NekkoMetal.BootServer.Auth;
 using NekkoMetal.BootServer.Profiles;
 using NekkoMetal.Inventory;
 using NekkoMetal.Inventory.Boot;
@@ -62,8 +63,7 @@ public static partial class AgentApi
         HttpContext context, BootstrapTokenRepository bootstrap, HealthRepository health, InventoryCache cache, ServerRegistryOptions server,
         ILoggerFactory loggers, CancellationToken ct)
     {
-        var header = context.Request.Headers.Authorization.ToString();
-        var secret = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
+        var secret = BearerTokenHandler.SecretOf(context.Request);
         var token = await bootstrap.FindAsync(secret, ConfigEndpoints.AgentBootstrapPurpose, ct);
         if (token is null)
         {
