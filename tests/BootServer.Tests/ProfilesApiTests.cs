@@ -147,6 +147,12 @@ public sealed class ProfilesApiTests(EtcdFixture etcd) : IAsyncLifetime
         Assert.Equal("SN-0001", agent.GetProperty("serial").GetString());
         Assert.StartsWith("http://localhost", agent.GetProperty("server").GetString(), StringComparison.Ordinal);
 
+        // ca_bundle: the boot-server HTTPS CA chain, as written to DATA_DIR/ca.pem
+        var caFile = ((YamlSequenceNode)root["write_files"]).Children.Cast<YamlMappingNode>().Single(f => f["path"].ToString() == "/etc/nekko/ca.pem");
+        var caPem = await File.ReadAllTextAsync(Path.Combine(_app.DataDir, "ca.pem"));
+        Assert.StartsWith("-----BEGIN CERTIFICATE-----", caPem, StringComparison.Ordinal);
+        Assert.Equal(caPem, caFile["content"].ToString());
+
         // The minted agent token is real: single use, purpose "agent".
         var tokens = _app.Services.GetRequiredService<BootstrapTokenRepository>();
         var token = agent.GetProperty("bootstrapToken").GetString();
