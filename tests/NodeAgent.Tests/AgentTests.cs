@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Configuration;
 using System.Text.Json;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using NekkoMetal.NodeAgent.Agent;
 using NekkoMetal.NodeAgent.Checks;
