@@ -73,6 +73,8 @@ done
 
 die() { echo "assets.sh: $*" >&2; exit 1; }
 log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 [[ $(id -u) == 0 ]] || die "needs root: network namespaces"
 for p in $parts; do [[ "$p" == http || "$p" == tftp ]] || die "unknown part '$p'"; done
@@ -157,21 +159,7 @@ install_missing() {
 # Process bookkeeping (as bench/dhcp.sh): every process this script starts is remembered by id and ended by id.
 server_pids=()
 
-descendants() {
-  local p c
-  for p in "$@"; do
-    [[ -d /proc/$p ]] || continue
-    echo "$p"
-    for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do descendants "$c"; done
-  done
-}
 
-tree_ticks() {    # utime+stime+cutime+cstime of PID and every descendant, all threads included
-  local p
-  for p in $(descendants "$1"); do
-    awk '{ sub(/^.*\) /, ""); print $12 + $13 + $14 + $15 }' /proc/"$p"/stat 2>/dev/null || true
-  done | awk '{ s += $1 } END { print s + 0 }'
-}
 
 # Server CPU: each server goes into its own cgroup v1 cpuacct group (with every descendant; processes it forks
 # later follow), so children that exit between samples still count (tftpd-hpa forks one per transfer and lets the
@@ -198,30 +186,9 @@ cg_remove() {
   rmdir "$CG_ROOT" 2>/dev/null || true
 }
 
-system_busy_ticks() { awk '/^cpu / { print $2 + $3 + $4; exit }' /proc/stat; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
 
-alive() {
-  [[ -r /proc/$1/stat ]] && awk '{ sub(/^.*\) /, ""); exit ($1 == "Z") }' /proc/"$1"/stat 2>/dev/null
-}
 
-stop_tree() {
-  local pid=$1 tree i p
-  [[ -n "$pid" ]] && alive "$pid" || return 0
-  tree=$(descendants "$pid")
-  kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 150); do
-    alive "$pid" || break
-    sleep 0.1
-  done
-  for p in $tree; do
-    if alive "$p"; then
-      log "process $p did not stop after SIGTERM: killing it"
-      kill -KILL "$p" 2>/dev/null || true
-    fi
-  done
-  wait "$pid" 2>/dev/null || true
-}
 
 stop_servers() {
   local p
@@ -229,24 +196,7 @@ stop_servers() {
   server_pids=()
 }
 
-kill_namespace_leftovers() {
-  local ns p
-  for ns in "$NS_SRV" "$NS_CLI"; do
-    ip netns list 2>/dev/null | grep -qw "$ns" || continue
-    for p in $(ip netns pids "$ns" 2>/dev/null); do
-      log "killing leftover process $p ($(cat /proc/"$p"/comm 2>/dev/null)) in $ns"
-      kill -KILL "$p" 2>/dev/null || true
-    done
-  done
-}
 
-delete_namespaces() {
-  local ns
-  for ns in "$NS_SRV" "$NS_CLI"; do
-    ip netns list 2>/dev/null | grep -qw "$ns" && ip netns del "$ns"
-  done
-  return 0
-}
 
 work=""
 cleanup() {
@@ -537,20 +487,7 @@ main() {
   command -v bc >/dev/null || die "needs bc"
 
   local built_from="(not built by this run)"
-  if [[ -z "$bootserver" ]]; then
-    bootserver="$root/src/BootServer/bin/Release/net10.0/nekko-bootserver.dll"
-    if [[ "${NO_BUILD:-0}" != 1 ]]; then
-      log "building src/BootServer (Release)"
-      local head
-      head="$(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet HEAD -- src 2>/dev/null || echo '+modified-src')"
-      if dotnet build "$root/src/BootServer/BootServer.csproj" -c Release -nologo -v quiet > /dev/null; then
-        built_from=$head
-      else
-        [[ -f "$bootserver" ]] || die "building the boot server failed and there is no earlier Release build"
-        log "building the boot server failed (src/ may be half-edited): using the last Release build"
-      fi
-    fi
-  fi
+  [[ -n "$bootserver" ]] || build_bootserver "$root"
   [[ -f "$bootserver" ]] || die "no boot server at $bootserver"
 
   local stamp out

@@ -72,6 +72,8 @@ done
 
 die() { echo "dhcp.sh: $*" >&2; exit 1; }
 log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 [[ $(id -u) == 0 ]] || die "needs root: network namespaces, raw sockets and port 67"
 [[ "$repeat" =~ ^[1-9][0-9]*$ ]] || die "--repeat must be a positive integer"
@@ -139,26 +141,10 @@ install_missing() {
 # Process bookkeeping: every process this script starts is remembered by id and ended by id.
 current_pid=""
 
-descendants() {   # PID and all its descendants, parents first
-  local p c
-  for p in "$@"; do
-    [[ -d /proc/$p ]] || continue
-    echo "$p"
-    for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do descendants "$c"; done
-  done
-}
 
-tree_ticks() {    # utime+stime+cutime+cstime (clock ticks) of PID and every descendant, all threads included
-  local p
-  for p in $(descendants "$1"); do
-    awk '{ sub(/^.*\) /, ""); print $12 + $13 + $14 + $15 }' /proc/"$p"/stat 2>/dev/null || true
-  done | awk '{ s += $1 } END { print s + 0 }'
-}
 
-# user + nice + system of all cores (interrupt and softirq time, where veth traffic is handled, left out)
 own_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 + $14 + $15 }' /proc/"$1"/stat 2>/dev/null || echo 0; }
 
-system_busy_ticks() { awk '/^cpu / { print $2 + $3 + $4; exit }' /proc/stat; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
 
 wait_quiet() {    # up to $quiet_wait s for one second in which the machine's busy time is under 1/4 core
@@ -172,46 +158,9 @@ wait_quiet() {    # up to $quiet_wait s for one second in which the machine's bu
   (( quiet_wait == 0 )) || log "the machine is busy (other processes): running anyway, the run will be flagged"
 }
 
-alive() {         # PID exists and is not a zombie (our own children stay zombies until waited for)
-  [[ -r /proc/$1/stat ]] && awk '{ sub(/^.*\) /, ""); exit ($1 == "Z") }' /proc/"$1"/stat 2>/dev/null
-}
 
-stop_tree() {     # SIGTERM PID, then SIGKILL whatever of its tree is left after 15 s
-  local pid=$1 tree i p
-  [[ -n "$pid" ]] && alive "$pid" || return 0
-  tree=$(descendants "$pid")
-  kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 150); do
-    alive "$pid" || break
-    sleep 0.1
-  done
-  for p in $tree; do
-    if alive "$p"; then
-      log "process $p did not stop after SIGTERM: killing it"
-      kill -KILL "$p" 2>/dev/null || true
-    fi
-  done
-  wait "$pid" 2>/dev/null || true
-}
 
-kill_namespace_leftovers() {   # anything still in our own namespaces was started by us
-  local ns p
-  for ns in "$NS_SRV" "$NS_CLI"; do
-    ip netns list 2>/dev/null | grep -qw "$ns" || continue
-    for p in $(ip netns pids "$ns" 2>/dev/null); do
-      log "killing leftover process $p ($(cat /proc/"$p"/comm 2>/dev/null)) in $ns"
-      kill -KILL "$p" 2>/dev/null || true
-    done
-  done
-}
 
-delete_namespaces() {
-  local ns
-  for ns in "$NS_SRV" "$NS_CLI"; do
-    ip netns list 2>/dev/null | grep -qw "$ns" && ip netns del "$ns"
-  done
-  return 0
-}
 
 work=""
 cleanup() {
@@ -419,21 +368,7 @@ main() {
 
   local built_from="(not built by this run)"
   if [[ " $servers " == *" ours "* ]]; then
-    if [[ -z "$bootserver" ]]; then
-      bootserver="$root/src/BootServer/bin/Release/net10.0/nekko-bootserver.dll"
-      if [[ "${NO_BUILD:-0}" != 1 ]]; then
-        log "building src/BootServer (Release)"
-        # Release outputs live in their own bin/Release and obj/Release folders; the Debug ones are left alone
-        local head
-        head="$(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet HEAD -- src 2>/dev/null || echo '+modified-src')"
-        if dotnet build "$root/src/BootServer/BootServer.csproj" -c Release -nologo -v quiet > /dev/null; then
-          built_from=$head
-        else
-          [[ -f "$bootserver" ]] || die "building the boot server failed and there is no earlier Release build"
-          log "building the boot server failed (src/ may be half-edited): using the last Release build"
-        fi
-      fi
-    fi
+    [[ -n "$bootserver" ]] || build_bootserver "$root"
     [[ -f "$bootserver" ]] || die "no boot server at $bootserver"
   fi
 
