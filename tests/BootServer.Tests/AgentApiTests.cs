@@ -11,6 +11,8 @@ using NekkoMetal.Inventory.Health;
 using NekkoMetal.Inventory.Leadership;
 using NekkoMetal.TestKit;
 
+using static NekkoMetal.BootServer.Tests.HttpExpect;
+
 namespace NekkoMetal.BootServer.Tests;
 
 /// <summary>
@@ -31,7 +33,7 @@ public sealed class AgentApiTests(EtcdFixture etcd) : IAsyncLifetime
         _app = new BootServerApp(etcd.Endpoint, EtcdFixture.NewPrefix(), new Dictionary<string, string?> { ["leaderLeaseSeconds"] = "3" });
         _admin = _app.Client(await _app.AdminTokenAsync());
         _anonymous = _app.Client(null);
-        await Expect(await _admin.PostAsync("/api/v1/machines", Json(new { serial = Serial, macs = new[] { "52:54:00:06:00:01" } })), HttpStatusCode.Created);
+        await Expect(await _admin.PostAsync("/api/v1/machines", JsonOf(new { serial = Serial, macs = new[] { "52:54:00:06:00:01" } })), HttpStatusCode.Created);
     }
 
     public async Task DisposeAsync()
@@ -41,14 +43,7 @@ public sealed class AgentApiTests(EtcdFixture etcd) : IAsyncLifetime
         await _app.DisposeAsync();
     }
 
-    private static StringContent Json(object body) => new(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");
 
-    private static async Task<JsonElement> Expect(HttpResponseMessage r, HttpStatusCode expected)
-    {
-        var body = await r.Content.ReadAsStringAsync();
-        Assert.True(expected == r.StatusCode, $"expected {(int)expected}, got {(int)r.StatusCode}: {body}");
-        return body.Length == 0 ? default : JsonDocument.Parse(body).RootElement.Clone();
-    }
 
     private Task<string> AgentTokenAsync(string serial) =>
         _app.Services.GetRequiredService<BootstrapTokenRepository>()
@@ -84,7 +79,7 @@ public sealed class AgentApiTests(EtcdFixture etcd) : IAsyncLifetime
     public async Task Heartbeat_WithTheMachinesToken_IsStored_AndShownInTheHealthView()
     {
         var token = await AgentTokenAsync(Serial);
-        var ack = await Expect(await BeatAsync(token, Json(Body(Serial, "critical"))), HttpStatusCode.OK);
+        var ack = await Expect(await BeatAsync(token, JsonOf(Body(Serial, "critical"))), HttpStatusCode.OK);
         Assert.Equal(Serial, ack.GetProperty("serial").GetString());
         Assert.Equal("uninitialized", ack.GetProperty("state").GetString());
 
@@ -95,7 +90,7 @@ public sealed class AgentApiTests(EtcdFixture etcd) : IAsyncLifetime
         Assert.NotNull(stored.Checks.Single(c => c.Name == "disk.smart").FailingSince);
 
         // The token is checked, not used up: the agent keeps heartbeating with it.
-        await Expect(await BeatAsync(token, Json(Body(Serial))), HttpStatusCode.OK);
+        await Expect(await BeatAsync(token, JsonOf(Body(Serial))), HttpStatusCode.OK);
 
         var view = await Expect(await _admin.GetAsync($"/api/v1/machines/{Serial}/health"), HttpStatusCode.OK);
         Assert.Equal("uninitialized", view.GetProperty("state").GetString());
@@ -137,7 +132,7 @@ public sealed class AgentApiTests(EtcdFixture etcd) : IAsyncLifetime
     {
         var token = await AgentTokenAsync(Serial);
         var checks = Enumerable.Range(0, HeartbeatLimits.MaxChecks + 1).Select(i => new { name = $"c{i}", status = "ok" }).ToArray();
-        var problem = await Expect(await BeatAsync(token, Json(new { serial = Serial, timestamp = "2026-11-25T09:00:00Z", checks })), HttpStatusCode.BadRequest);
+        var problem = await Expect(await BeatAsync(token, JsonOf(new { serial = Serial, timestamp = "2026-11-25T09:00:00Z", checks })), HttpStatusCode.BadRequest);
         Assert.Contains("at most 256", problem.GetProperty("errors").GetProperty("checks")[0].GetString(), StringComparison.Ordinal);
         Assert.Null(await StoredAsync(Serial));
     }
@@ -145,12 +140,12 @@ public sealed class AgentApiTests(EtcdFixture etcd) : IAsyncLifetime
     [Fact]
     public async Task Heartbeat_WithoutAValidToken_Is401_WithAnotherMachinesToken_403_ForAnUnknownSerial_404()
     {
-        await Expect(await BeatAsync(null, Json(Body(Serial))), HttpStatusCode.Unauthorized);
-        await Expect(await BeatAsync("nekkoboot_not-a-token", Json(Body(Serial))), HttpStatusCode.Unauthorized);
+        await Expect(await BeatAsync(null, JsonOf(Body(Serial))), HttpStatusCode.Unauthorized);
+        await Expect(await BeatAsync("nekkoboot_not-a-token", JsonOf(Body(Serial))), HttpStatusCode.Unauthorized);
         var discovery = await _app.Services.GetRequiredService<BootstrapTokenRepository>().IssueAsync(BootstrapTokenRepository.Discovery, TimeSpan.FromHours(1), null, default);
-        await Expect(await BeatAsync(discovery, Json(Body(Serial))), HttpStatusCode.Unauthorized); // another purpose
-        await Expect(await BeatAsync(await AgentTokenAsync("SN-OTHER"), Json(Body(Serial))), HttpStatusCode.Forbidden);
-        await Expect(await BeatAsync(await AgentTokenAsync("SN-GONE"), Json(Body("SN-GONE"))), HttpStatusCode.NotFound);
+        await Expect(await BeatAsync(discovery, JsonOf(Body(Serial))), HttpStatusCode.Unauthorized); // another purpose
+        await Expect(await BeatAsync(await AgentTokenAsync("SN-OTHER"), JsonOf(Body(Serial))), HttpStatusCode.Forbidden);
+        await Expect(await BeatAsync(await AgentTokenAsync("SN-GONE"), JsonOf(Body("SN-GONE"))), HttpStatusCode.NotFound);
         Assert.Null(await StoredAsync(Serial));
         Assert.Null(await StoredAsync("SN-GONE"));
     }

@@ -9,6 +9,8 @@ using NekkoMetal.Inventory.Profiles;
 using NekkoMetal.Inventory.Storage;
 using NekkoMetal.TestKit;
 
+using static NekkoMetal.BootServer.Tests.HttpExpect;
+
 namespace NekkoMetal.BootServer.Tests;
 
 /// <summary>
@@ -44,12 +46,6 @@ public sealed partial class InstallFlowApiTests(EtcdFixture etcd) : IAsyncLifeti
         await _app.DisposeAsync();
     }
 
-    private static async Task<JsonElement> Expect(HttpResponseMessage r, HttpStatusCode expected)
-    {
-        var body = await r.Content.ReadAsStringAsync();
-        Assert.True(expected == r.StatusCode, $"expected {(int)expected}, got {(int)r.StatusCode}: {body}");
-        return body.Length == 0 ? default : JsonDocument.Parse(body).RootElement.Clone();
-    }
 
     private async Task SetUpAsync(string? role = "worker", BootProfileSpec? profile = null)
     {

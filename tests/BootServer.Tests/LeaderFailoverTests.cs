@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using NekkoMetal.TestKit;
 using Xunit.Abstractions;
+
+using static NekkoMetal.BootServer.Tests.HttpExpect;
 
 namespace NekkoMetal.BootServer.Tests;
 
@@ -54,8 +54,8 @@ public sealed partial class LeaderFailoverTests(EtcdFixture etcd, ITestOutputHel
         var token = await AdminTokenAsync(a);
         using var adminA = a.ApiClient(token);
         const string serial = "SN-FAILOVER-1";
-        await Expect(await adminA.PostAsync("/api/v1/machines", Json(new { serial, macs = new[] { "52:54:00:4f:00:01" }, role = "node" })), HttpStatusCode.Created);
-        await Expect(await adminA.PutAsync("/api/v1/profiles/node", Json(new
+        await Expect(await adminA.PostAsync("/api/v1/machines", JsonOf(new { serial, macs = new[] { "52:54:00:4f:00:01" }, role = "node" })), HttpStatusCode.Created);
+        await Expect(await adminA.PutAsync("/api/v1/profiles/node", JsonOf(new
         {
             kernel = "vmlinuz",
             initrds = Array.Empty<string>(),
@@ -130,7 +130,7 @@ public sealed partial class LeaderFailoverTests(EtcdFixture etcd, ITestOutputHel
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/agent/heartbeat")
             {
-                Content = Json(new { serial, timestamp = DateTimeOffset.UtcNow, checks = new[] { new { name = "filesystem", status = "ok", message = "fine", critical = true } } }),
+                Content = JsonOf(new { serial, timestamp = DateTimeOffset.UtcNow, checks = new[] { new { name = "filesystem", status = "ok", message = "fine", critical = true } } }),
             };
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", agentToken);
             try
@@ -178,14 +178,7 @@ public sealed partial class LeaderFailoverTests(EtcdFixture etcd, ITestOutputHel
         Assert.Fail($"expected {expected} within {timeout}, last saw {last}");
     }
 
-    private static StringContent Json(object body) => new(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");
 
-    private static async Task<JsonElement> Expect(HttpResponseMessage r, HttpStatusCode expected)
-    {
-        var body = await r.Content.ReadAsStringAsync();
-        Assert.True(expected == r.StatusCode, $"expected {(int)expected}, got {(int)r.StatusCode}: {body}");
-        return body.Length == 0 ? default : JsonDocument.Parse(body).RootElement.Clone();
-    }
 
     [GeneratedRegex("token: \"([^\"]+)\"")]
     private static partial Regex TokenLine();
