@@ -13,14 +13,16 @@ public class AgentOptionsValidatorTests
         Assert.True(new AgentOptionsValidator().Validate(null, new AgentOptions()).Succeeded);
 
     [Fact]
-    public void Configured_critical_checks_replace_the_defaults()
+    public void Configured_critical_checks_and_units_replace_the_defaults()
     {
         var bound = new Microsoft.Extensions.Configuration.ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["agent:criticalChecks:0"] = "script:*" })
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["agent:criticalChecks:0"] = "script:*", ["agent:thresholds:criticalUnits:0"] = "etcd.service" })
             .Build().GetSection(AgentOptions.Section).Get<AgentOptions>()!;
 
         Assert.Equal(["script:*"], bound.EffectiveCriticalChecks);
         Assert.Equal(["filesystem", "disk-smart", "disk-kernel-log", "kubelet"], new AgentOptions().EffectiveCriticalChecks);
+        Assert.Equal(["etcd.service"], bound.Thresholds.EffectiveCriticalUnits);
+        Assert.Equal(["kubelet.service", "containerd.service", "nekko-agent.service"], new HealthThresholds().EffectiveCriticalUnits);
     }
 
     [Fact]

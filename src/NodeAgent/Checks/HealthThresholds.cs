@@ -43,7 +43,11 @@ public sealed class HealthThresholds
     public TimeSpan KernelLogWindow { get; set; } = TimeSpan.FromHours(24);
 
     /// <summary>Failed systemd units that make the node critical; any other failed unit is a warning.</summary>
-    public IList<string> CriticalUnits { get; set; } = ["kubelet.service", "containerd.service", "nekko-agent.service"];
+    /// <remarks>Null until configured: the configuration binder appends to a list it finds, so the defaults live in <see cref="EffectiveCriticalUnits"/>.</remarks>
+    public IList<string>? CriticalUnits { get; set; }
+
+    /// <summary>The critical units configured, or by default kubelet, containerd and the agent itself.</summary>
+    public IReadOnlyList<string> EffectiveCriticalUnits => CriticalUnits is { } configured ? [.. configured] : ["kubelet.service", "containerd.service", "nekko-agent.service"];
 
     /// <summary>Interfaces that must have carrier; empty = every wired NIC that is administratively up.</summary>
     public IList<string> RequiredInterfaces { get; set; } = [];

@@ -6,7 +6,7 @@ namespace NekkoMetal.NodeAgent.Checks;
 /// <summary>
 /// Failed systemd units, from <c>systemctl list-units --failed --output=json</c> (systemd 246 and later) or, where
 /// JSON output is not supported, its plain listing (<c>--plain --no-legend</c>). A failed unit named in
-/// <see cref="HealthThresholds.CriticalUnits"/> → critical; any other → warning.
+/// <see cref="HealthThresholds.EffectiveCriticalUnits"/> → critical; any other → warning.
 /// </summary>
 internal sealed class SystemdUnitsCheck(ICommandRunner commands, HealthThresholds thresholds) : IHealthCheck
 {
@@ -53,7 +53,7 @@ internal sealed class SystemdUnitsCheck(ICommandRunner commands, HealthThreshold
             return CheckResult.Ok(Name, "no failed units");
         }
 
-        var critical = failed.Where(u => thresholds.CriticalUnits.Contains(u)).ToList();
+        var critical = failed.Where(u => thresholds.EffectiveCriticalUnits.Contains(u)).ToList();
         return critical.Count > 0
             ? CheckResult.Critical(Name, $"failed: {string.Join(", ", failed)} (critical: {string.Join(", ", critical)})")
             : CheckResult.Warning(Name, $"failed: {string.Join(", ", failed)}");
