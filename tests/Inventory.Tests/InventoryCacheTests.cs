@@ -89,7 +89,22 @@ public sealed class InventoryCacheTests
         Assert.True(e.IsTransient);
 
         await etcd.StartProcessAsync();
-        var keys = await inv.Store.GetPrefixAsync(prefix + "machines/", default);
-        Assert.Empty(keys.Kvs);
+
+        // The client's channel may still be in its reconnect back-off (calls fail fast as unavailable until it
+        // reconnects): read again as any caller would, for a bounded time.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            try
+            {
+                var keys = await inv.Store.GetPrefixAsync(prefix + "machines/", default);
+                Assert.Empty(keys.Kvs);
+                break;
+            }
+            catch (StoreUnavailableException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200);
+            }
+        }
     }
 }

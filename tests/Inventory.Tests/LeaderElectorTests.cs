@@ -113,8 +113,13 @@ public sealed class LeaderElectorTests(EtcdFixture etcd) : IAsyncLifetime
         }
 
         Assert.True(lost.IsCancellationRequested, "the leader did not notice its lease ran out");
+
+        // Stop the cut-off candidate (still cut off: no revoke reaches etcd), so the successor is b and not a
+        // re-elected a whose next lease would run out again during the checks below.
+        await a.StopAsync(CancellationToken.None);
         Assert.False(a.IsLeader);
         var successor = await OneLeaderAsync(TimeSpan.FromSeconds(15), a, b);
+        Assert.Same(b, successor);
         Assert.NotEqual(fence.CreateRevision, successor.Fence!.CreateRevision);
 
         // A deposed leader still acting on its old fence: refused, nothing written.

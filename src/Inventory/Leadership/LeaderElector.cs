@@ -90,9 +90,17 @@ public sealed partial class LeaderElector : BackgroundService, ILeadership
 
     public string CandidateId => _options.CandidateId;
 
-    public bool IsLeader => Volatile.Read(ref _term) is { } t && !t.Lost.IsCancellationRequested;
+    /// <summary>
+    /// True during a term whose lease was renewed within the TTL by this process's clock. The clock is read here, not
+    /// only by the renewal loop's timer, so a late timer (a loaded machine) cannot make a leader believe in a lease
+    /// that etcd may already have expired.
+    /// </summary>
+    public bool IsLeader => Volatile.Read(ref _term) is { } t && !t.Lost.IsCancellationRequested && LeaseStillHeld;
 
-    public LeaderFence? Fence => Volatile.Read(ref _term) is { } t && !t.Lost.IsCancellationRequested ? t.Fence : null;
+    public LeaderFence? Fence => Volatile.Read(ref _term) is { } t && !t.Lost.IsCancellationRequested && LeaseStillHeld ? t.Fence : null;
+
+    private bool LeaseStillHeld =>
+        _time.GetUtcNow().UtcTicks < Interlocked.Read(ref _renewedAtTicks) + _options.LeaseTtl.Ticks;
 
     public CancellationToken LeadershipToken => Volatile.Read(ref _term) is { } t ? t.Lost.Token : Ended;
 
