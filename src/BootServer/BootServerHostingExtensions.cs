@@ -11,6 +11,7 @@ using NekkoMetal.BootServer.Boot;
 using NekkoMetal.BootServer.Configuration;
 using NekkoMetal.BootServer.Health;
 using NekkoMetal.BootServer.Profiles;
+using NekkoMetal.BootServer.Replacement;
 using NekkoMetal.BootServer.Startup;
 using NekkoMetal.BootServer.Tls;
 using NekkoMetal.Inventory;
@@ -51,6 +52,7 @@ public static class BootServerHostingExtensions
         services.AddAssets();
         services.AddProfiles();
         services.AddAgents(builder.Configuration);
+        services.AddReplacement(builder.Configuration);
         services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true); // once, for every Quartz job of the host
         services.AddSingleton<Boot.IpxeScripts>();
         services.AddBootRateLimiting();
@@ -116,6 +118,7 @@ public static class BootServerHostingExtensions
         app.MapAssets();
         app.MapProfiles();
         app.MapAgents();
+        app.MapReplacements();
         app.MapPkiApi();
         return app;
     }

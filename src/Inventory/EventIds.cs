@@ -47,4 +47,13 @@ internal static class EventIds
     public const int StateSetterChanged = 1750;
     public const int StateSetterFailed = 1751;
     public const int StateSetterDeposed = 1752;
+    public const int ReplacementStarted = 1760;
+    public const int ReplacementSpareChosen = 1761;
+    public const int ReplacementWoken = 1762;
+    public const int ReplacementWakeFailed = 1763;
+    public const int ReplacementGaveUp = 1764;
+    public const int ReplacementCompleted = 1765;
+    public const int ReplacementHeld = 1766;
+    public const int ReplacementStepFailed = 1767;
+    public const int ReplacementDeposed = 1768;
 }

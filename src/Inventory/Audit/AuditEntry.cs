@@ -37,4 +37,10 @@ public static class AuditActions
     public const string IpamUpdate = "ipam.update";
     public const string TokenCreate = "token.create";
     public const string TokenDelete = "token.delete";
+    public const string ReplacementStart = "replacement.start";
+    public const string ReplacementSpare = "replacement.spare";
+    public const string ReplacementWake = "replacement.wake";
+    public const string ReplacementGiveUp = "replacement.give-up";
+    public const string ReplacementComplete = "replacement.complete";
+    public const string ReplacementForget = "replacement.forget";
 }

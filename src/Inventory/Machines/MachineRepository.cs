@@ -398,7 +398,15 @@ public sealed partial class MachineRepository
         return new DiscoveryResult(machine, true, "reboot");
     }
 
-    public async Task<Machine> UpdateAsync(string serial, MachinePatch patch, string actor, CancellationToken ct)
+    public Task<Machine> UpdateAsync(string serial, MachinePatch patch, string actor, CancellationToken ct) =>
+        UpdateAsync(serial, patch, actor, reason: null, fence: null, ct);
+
+    /// <summary>
+    /// <see cref="UpdateAsync(string, MachinePatch, string, CancellationToken)"/> for a leader-elected controller: the
+    /// write also requires <paramref name="fence"/>'s leadership (else <see cref="NotLeaderException"/>), and the audit
+    /// entry carries <paramref name="reason"/>.
+    /// </summary>
+    public async Task<Machine> UpdateAsync(string serial, MachinePatch patch, string actor, string? reason, Leadership.LeaderFence? fence, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(patch);
         var errors = new MachineValidator.Errors();
@@ -409,7 +417,7 @@ public sealed partial class MachineRepository
         var power = MachineValidator.NormalizePower(patch.Power, errors);
         errors.ThrowIfAny();
 
-        return await MutateAsync(serial, patch.Revision, actor, AuditActions.MachineUpdate, null, current =>
+        return await MutateAsync(serial, patch.Revision, actor, AuditActions.MachineUpdate, reason, current =>
         {
             var labels = new Dictionary<string, string>(current.Labels, StringComparer.Ordinal);
             foreach (var (k, v) in patch.Labels ?? new Dictionary<string, string?>())
@@ -441,7 +449,7 @@ public sealed partial class MachineRepository
                 Power = power ?? current.Power,
                 Hardware = patch.Hardware ?? current.Hardware,
             };
-        }, ct);
+        }, ct, fence);
     }
 
     /// <summary>

@@ -125,6 +125,8 @@ public static partial class MachineValidator
         return result;
     }
 
+    public static bool IsValidRoleName(string role) => RolePattern().IsMatch(role);
+
     public static void CheckRole(string? role, string field, Errors errors)
     {
         if (role is not null && !RolePattern().IsMatch(role))

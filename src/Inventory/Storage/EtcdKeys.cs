@@ -103,6 +103,11 @@ public sealed class EtcdKeys
 
     public string Health(string serial) => HealthPrefix + serial;
 
+    /// <summary><c>replacements/{failed serial}</c>: automatic replacements by spares, written by the leading controller.</summary>
+    public string ReplacementsPrefix => Prefix + "replacements/";
+
+    public string Replacement(string failedSerial) => ReplacementsPrefix + failedSerial;
+
     /// <summary><c>audit/{ticks:D19}-{id}</c>: JSON <see cref="Audit.AuditEntry"/>, ordered by time.</summary>
     public string AuditPrefix => Prefix + "audit/";
 
