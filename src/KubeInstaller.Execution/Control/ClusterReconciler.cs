@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using NekkoMetal.KubeInstaller.Execution.Execution;
+using NekkoMetal.KubeInstaller.Execution.Probing;
+using NekkoMetal.KubeInstaller.Model;
+using NekkoMetal.KubeInstaller.Planning;
+
+namespace NekkoMetal.KubeInstaller.Execution.Control;
+
+/// <summary>How a reconcile run ended.</summary>
+/// <param name="Batches">Every batch run, with its phase and outcome.</param>
+/// <param name="LastPlan">The plan that ended the run (converged, or the last one before the timeout).</param>
+public sealed record ReconcileResult(bool Converged, int Iterations, IReadOnlyList<BatchResult> Batches, ClusterPlan LastPlan, TimeSpan Elapsed);
+
+/// <summary>
+/// The controller loop: probe → plan → execute the batch → probe again, until the plan is converged or the time
+/// is up. A failed batch is retried on the next iteration (after <see cref="RetryDelay"/>): operations are
+/// idempotent and the next plan starts from what is observed. With <c>lastPhase</c> the loop only carries out
+/// phases up to it (the etcd phase alone, while Kubernetes phases cannot run here) and calls the cluster
+/// converged when the plan has moved past it with nothing held back.
+/// </summary>
+public sealed partial class ClusterReconciler(
+    ClusterProber prober,
+    BatchExecutor executor,
+    TimeProvider time,
+    ILogger<ClusterReconciler> logger)
+{
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Observes and plans once, without executing.</summary>
+    public async Task<(ObservedCluster Observed, ClusterPlan Plan)> PlanAsync(ClusterDefinition definition, IReadOnlyList<InventoryNode> inventory, CancellationToken ct)
+    {
+        var observed = await prober.ProbeAsync(inventory, ct);
+        return (observed, ClusterPlanner.Plan(definition, inventory, observed, time.GetUtcNow()));
+    }
+
+    public async Task<ReconcileResult> ReconcileAsync(
+        ClusterDefinition definition,
+        Func<IReadOnlyList<InventoryNode>> inventory,
+        TimeSpan timeout,
+        ClusterPhase lastPhase = ClusterPhase.Upgrade,
+        CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        ArgumentNullException.ThrowIfNull(inventory);
+        var watch = Stopwatch.StartNew();
+        var batches = new List<BatchResult>();
+        var iterations = 0;
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            iterations++;
+            var nodes = inventory();
+            var (_, plan) = await PlanAsync(definition, nodes, ct);
+            var done = plan.DefinitionErrors.Count == 0 && plan.Blockers.Count == 0 && (plan.Phase is null || plan.Phase > lastPhase);
+            if (done)
+            {
+                LogConverged(logger, iterations, watch.Elapsed.TotalSeconds);
+                return new ReconcileResult(true, iterations, batches, plan, watch.Elapsed);
+            }
+
+            if (watch.Elapsed > timeout)
+            {
+                return new ReconcileResult(false, iterations, batches, plan, watch.Elapsed);
+            }
+
+            if (plan.Phase is { } phase && phase <= lastPhase && plan.Operations.Count > 0)
+            {
+                LogIteration(logger, iterations, phase, plan.Operations.Count);
+                var result = await executor.RunAsync(plan.Operations, nodes, ct);
+                batches.Add(result);
+                if (result.Succeeded)
+                {
+                    continue;
+                }
+            }
+            else
+            {
+                LogBlocked(logger, string.Join("; ", plan.Blockers.Concat(plan.DefinitionErrors)));
+            }
+
+            await Task.Delay(RetryDelay, time, ct);
+        }
+    }
+
+    [LoggerMessage(EventIds.LoopIteration, LogLevel.Information, "Iteration {Iteration}: {Phase}, {Count} operation(s)")]
+    private static partial void LogIteration(ILogger logger, int iteration, ClusterPhase phase, int count);
+
+    [LoggerMessage(EventIds.LoopConverged, LogLevel.Information, "Converged after {Iterations} iteration(s), {Seconds:0.0} s")]
+    private static partial void LogConverged(ILogger logger, int iterations, double seconds);
+
+    [LoggerMessage(EventIds.LoopBlocked, LogLevel.Information, "Waiting: {Blockers}")]
+    private static partial void LogBlocked(ILogger logger, string blockers);
+}

@@ -1,0 +1,141 @@
+using Microsoft.Extensions.Logging;
+using NekkoMetal.KubeInstaller.Execution.Execution;
+using NekkoMetal.KubeInstaller.Execution.Ssh;
+using NekkoMetal.KubeInstaller.Model;
+using NekkoMetal.KubeInstaller.Planning;
+
+namespace NekkoMetal.KubeInstaller.Execution.Probing;
+
+/// <summary>
+/// Observes the cluster for the planner: each inventory node over SSH (one script, in parallel), then the etcd
+/// member list and the health of every member, through <c>etcdctl</c> on the first node whose etcd answers as a
+/// voting member. Kubernetes API probes (Nodes, <c>/readyz</c>) and the last etcd backup are not built yet:
+/// they are reported empty, so phases after the etcd phase see no API.
+/// </summary>
+public sealed partial class ClusterProber(NodeConnectionPool connections, ILogger<ClusterProber> logger)
+{
+    public async Task<ObservedCluster> ProbeAsync(IReadOnlyList<InventoryNode> inventory, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(inventory);
+        var script = NodeProbeScript.Render();
+        var probes = await Task.WhenAll(inventory.Select(async node =>
+        {
+            try
+            {
+                var connection = await connections.GetAsync(node, ct);
+                var r = await connection.RunAsync(script, TimeSpan.FromSeconds(30), ct);
+                return (node, Probe: (NodeProbe?)NodeProbeScript.Parse(r.Output), Connection: (NodeConnection?)connection);
+            }
+            catch (KubeExecutionException e)
+            {
+                LogProbeFailed(logger, node.Name, e.Message);
+                await connections.DropAsync(node.Serial);
+                return (node, Probe: null, Connection: null);
+            }
+        }));
+
+        var members = await EtcdViewAsync(probes.Where(p => p.Probe?.Units.GetValueOrDefault(ClusterComponent.Etcd.UnitName()).State == UnitState.Active)
+            .Select(p => p.Connection!).ToList(), ct);
+
+        var nodes = new Dictionary<string, ObservedNode>(StringComparer.Ordinal);
+        foreach (var (node, probe, _) in probes)
+        {
+            if (probe is null)
+            {
+                nodes[node.Serial] = new ObservedNode(node.Serial) { Reachable = false };
+                continue;
+            }
+
+            var peerUrl = NodeConfiguration.PeerUrl(node);
+            var member = members.FirstOrDefault(m => m.PeerUrl == peerUrl);
+            var units = new Dictionary<string, ObservedUnit>(StringComparer.Ordinal);
+            foreach (var component in Enum.GetValues<ClusterComponent>())
+            {
+                if (probe.Units.TryGetValue(component.UnitName(), out var unit))
+                {
+                    var healthy = component == ClusterComponent.Etcd
+                        ? member?.Healthy == true
+                        : unit.State == UnitState.Active; // Kubernetes components' health endpoints: not probed yet
+                    units[component.UnitName()] = new ObservedUnit(unit.State, probe.Files.GetValueOrDefault(component.UnitPath(), ""), healthy)
+                    {
+                        ActiveSince = unit.ActiveSince,
+                    };
+                }
+            }
+
+            var versions = new Dictionary<ClusterComponent, string>();
+            if ((probe.EtcdRunningVersion ?? probe.EtcdBinaryVersion) is { } etcdVersion)
+            {
+                versions[ClusterComponent.Etcd] = etcdVersion;
+            }
+
+            nodes[node.Serial] = new ObservedNode(node.Serial)
+            {
+                Files = probe.Files,
+                Units = units,
+                Versions = versions,
+                Credentials = probe.Credentials,
+                EtcdDataPresent = probe.EtcdDataPresent,
+            };
+        }
+
+        return new ObservedCluster { Nodes = nodes, EtcdMembers = members };
+    }
+
+    /// <summary>The member list with each member's health, from the first candidate that answers as a voter; empty when none does.</summary>
+    private async Task<IReadOnlyList<EtcdMember>> EtcdViewAsync(IReadOnlyList<NodeConnection> candidates, CancellationToken ct)
+    {
+        foreach (var node in candidates.OrderBy(c => c.Node.Name, StringComparer.Ordinal))
+        {
+            try
+            {
+                var list = await node.RunAsync(EtcdCtl.Local("member", "list", "-w", "json"), TimeSpan.FromSeconds(15), ct);
+                if (!list.Succeeded)
+                {
+                    continue;
+                }
+
+                var members = EtcdCtl.ParseMemberList(list.Output);
+                // both commands print what they got even when some endpoints fail (and then exit non-zero)
+                var status = EtcdCtl.ParseStatus((await node.RunAsync(EtcdCtl.Local("endpoint", "status", "--cluster", "-w", "json"), TimeSpan.FromSeconds(20), ct)).Output);
+                var health = EtcdCtl.ParseHealth((await node.RunAsync(EtcdCtl.Local("endpoint", "health", "--cluster", "-w", "json"), TimeSpan.FromSeconds(20), ct)).Output);
+                return Join(members, status, health);
+            }
+            catch (Exception e) when (e is KubeExecutionException or System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
+            {
+                LogProbeFailed(logger, node.Node.Name, "etcd view: " + e.Message);
+            }
+        }
+
+        return [];
+    }
+
+    /// <summary>
+    /// A voting member is healthy when <c>endpoint health</c> says so for one of its client URLs; a learner (which
+    /// serves no reads) when its status answers and its raft index is within 10% of the voters' highest, as etcd's
+    /// own promotion check.
+    /// </summary>
+    public static IReadOnlyList<EtcdMember> Join(IReadOnlyList<EtcdctlMember> members, IReadOnlyList<EtcdctlStatus> status, IReadOnlyDictionary<string, bool> health)
+    {
+        ArgumentNullException.ThrowIfNull(members);
+        var voterIndex = status.Where(s => !s.IsLearner).Select(s => s.RaftIndex).DefaultIfEmpty(0UL).Max();
+        return [.. members.Select(m =>
+        {
+            bool healthy;
+            if (m.IsLearner)
+            {
+                var s = status.FirstOrDefault(x => x.MemberId == m.Id);
+                healthy = s is not null && s.RaftIndex * 10 >= voterIndex * 9;
+            }
+            else
+            {
+                healthy = m.ClientUrls.Any(u => health.TryGetValue(u, out var h) && h);
+            }
+
+            return new EtcdMember(m.Id, m.Name, m.PeerUrls.Count > 0 ? m.PeerUrls[0] : "", m.IsLearner, healthy);
+        })];
+    }
+
+    [LoggerMessage(EventIds.ProbeFailed, LogLevel.Warning, "Probe of {Node} failed: {Reason}")]
+    private static partial void LogProbeFailed(ILogger logger, string node, string reason);
+}
