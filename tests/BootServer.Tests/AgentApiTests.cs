@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
@@ -9,6 +10,7 @@ using NekkoMetal.BootServer.Profiles;
 using NekkoMetal.Inventory.Boot;
 using NekkoMetal.Inventory.Health;
 using NekkoMetal.Inventory.Leadership;
+using NekkoMetal.Pki;
 using NekkoMetal.TestKit;
 
 using static NekkoMetal.BootServer.Tests.HttpExpect;
@@ -17,8 +19,10 @@ namespace NekkoMetal.BootServer.Tests;
 
 /// <summary>
 /// The agent API on one boot server (in process) and a real etcd: heartbeats authenticated by the machine's agent
-/// bootstrap token, stored as <c>health/{serial}</c>; bad bodies 400, wrong or missing token 401/403, unknown serial
-/// 404, nothing written then; the health view; the controllers' leader election and Quartz sweep wired in the host.
+/// client certificate (enrolled with its bootstrap token; ASP.NET's test server hands the certificate to the request
+/// as a TLS handshake would — AgentMtlsTests does it over real TLS), stored as <c>health/{serial}</c>; bad bodies 400,
+/// no certificate 401, another machine's 403, a certificate of a machine the inventory does not know 403, nothing
+/// written then; the health view; the controllers' leader election and Quartz sweep wired in the host.
 /// </summary>
 [Collection(EtcdCollection.Name)]
 public sealed class AgentApiTests(EtcdFixture etcd) : IAsyncLifetime
@@ -27,6 +31,7 @@ public sealed class AgentApiTests(EtcdFixture etcd) : IAsyncLifetime
     private BootServerApp _app = null!;
     private HttpClient _admin = null!;
     private HttpClient _anonymous = null!;
+    private X509Certificate2 _certificate = null!;
 
     public async Task InitializeAsync()
     {
@@ -34,30 +39,37 @@ public sealed class AgentApiTests(EtcdFixture etcd) : IAsyncLifetime
         _admin = _app.Client(await _app.AdminTokenAsync());
         _anonymous = _app.Client(null);
         await Expect(await _admin.PostAsync("/api/v1/machines", JsonOf(new { serial = Serial, macs = new[] { "52:54:00:06:00:01" } })), HttpStatusCode.Created);
+        _certificate = await AgentCredentialsKit.EnrolAsync(_anonymous, await AgentTokenAsync(Serial));
     }
 
     public async Task DisposeAsync()
     {
         _admin.Dispose();
         _anonymous.Dispose();
+        _certificate.Dispose();
         await _app.DisposeAsync();
     }
-
-
 
     private Task<string> AgentTokenAsync(string serial) =>
         _app.Services.GetRequiredService<BootstrapTokenRepository>()
             .IssueForMachineAsync(ConfigEndpoints.AgentBootstrapPurpose, TimeSpan.FromHours(1), null, serial, default);
 
-    private async Task<HttpResponseMessage> BeatAsync(string? token, HttpContent body)
+    /// <summary>A heartbeat on a connection that presented <paramref name="certificate"/> (none when null).</summary>
+    private async Task<HttpResponseMessage> BeatAsync(X509Certificate2? certificate, HttpContent body)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, AgentApi.HeartbeatPath) { Content = body };
-        if (token is not null)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        }
+        using var client = new HttpClient(_app.Server.CreateHandler(c => c.Connection.ClientCertificate = certificate)) { BaseAddress = new Uri("http://localhost") };
+        return await client.PostAsync(AgentApi.HeartbeatPath, body);
+    }
 
-        return await _anonymous.SendAsync(request);
+    /// <summary>A certificate of the real agent CA for <paramref name="serial"/>, whether or not the inventory knows it.</summary>
+    private async Task<X509Certificate2> SignedForAsync(string serial)
+    {
+        var (key, csr) = AgentCredentialsKit.NewCsr();
+        using var issued = await _app.Services.GetRequiredService<ICertificateIssuer>()
+            .SignAsync(CaKind.AgentClient, csr, CertificateProfiles.AgentClient(serial, TimeSpan.FromHours(1)), default);
+        using var withKey = issued.Certificate.CopyWithPrivateKey(key);
+        key.Dispose();
+        return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
     }
 
     private static object Body(string serial, string diskStatus = "ok") => new
@@ -76,10 +88,9 @@ public sealed class AgentApiTests(EtcdFixture etcd) : IAsyncLifetime
         await _app.Services.GetRequiredService<HealthRepository>().GetAsync(serial, default);
 
     [Fact]
-    public async Task Heartbeat_WithTheMachinesToken_IsStored_AndShownInTheHealthView()
+    public async Task Heartbeat_WithTheMachinesCertificate_IsStored_AndShownInTheHealthView()
     {
-        var token = await AgentTokenAsync(Serial);
-        var ack = await Expect(await BeatAsync(token, JsonOf(Body(Serial, "critical"))), HttpStatusCode.OK);
+        var ack = await Expect(await BeatAsync(_certificate, JsonOf(Body(Serial, "critical"))), HttpStatusCode.OK);
         Assert.Equal(Serial, ack.GetProperty("serial").GetString());
         Assert.Equal("uninitialized", ack.GetProperty("state").GetString());
 
@@ -89,8 +100,8 @@ public sealed class AgentApiTests(EtcdFixture etcd) : IAsyncLifetime
         Assert.Equal(new DateTimeOffset(2026, 11, 25, 9, 0, 0, TimeSpan.Zero), stored.ReportedAt);
         Assert.NotNull(stored.Checks.Single(c => c.Name == "disk.smart").FailingSince);
 
-        // The token is checked, not used up: the agent keeps heartbeating with it.
-        await Expect(await BeatAsync(token, JsonOf(Body(Serial))), HttpStatusCode.OK);
+        // The agent keeps heartbeating with its certificate.
+        await Expect(await BeatAsync(_certificate, JsonOf(Body(Serial))), HttpStatusCode.OK);
 
         var view = await Expect(await _admin.GetAsync($"/api/v1/machines/{Serial}/health"), HttpStatusCode.OK);
         Assert.Equal("uninitialized", view.GetProperty("state").GetString());
@@ -121,8 +132,7 @@ public sealed class AgentApiTests(EtcdFixture etcd) : IAsyncLifetime
     [InlineData("{\"serial\":", "$")]
     public async Task Heartbeat_BadBody_Is400WithTheField_AndNothingIsStored(string body, string field)
     {
-        var token = await AgentTokenAsync(Serial);
-        var problem = await Expect(await BeatAsync(token, new StringContent(body, Encoding.UTF8, "application/json")), HttpStatusCode.BadRequest);
+        var problem = await Expect(await BeatAsync(_certificate, new StringContent(body, Encoding.UTF8, "application/json")), HttpStatusCode.BadRequest);
         Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
         Assert.Null(await StoredAsync(Serial));
     }
@@ -130,22 +140,27 @@ public sealed class AgentApiTests(EtcdFixture etcd) : IAsyncLifetime
     [Fact]
     public async Task Heartbeat_TooManyChecks_Is400()
     {
-        var token = await AgentTokenAsync(Serial);
         var checks = Enumerable.Range(0, HeartbeatLimits.MaxChecks + 1).Select(i => new { name = $"c{i}", status = "ok" }).ToArray();
-        var problem = await Expect(await BeatAsync(token, JsonOf(new { serial = Serial, timestamp = "2026-11-25T09:00:00Z", checks })), HttpStatusCode.BadRequest);
+        var problem = await Expect(await BeatAsync(_certificate, JsonOf(new { serial = Serial, timestamp = "2026-11-25T09:00:00Z", checks })), HttpStatusCode.BadRequest);
         Assert.Contains("at most 256", problem.GetProperty("errors").GetProperty("checks")[0].GetString(), StringComparison.Ordinal);
         Assert.Null(await StoredAsync(Serial));
     }
 
     [Fact]
-    public async Task Heartbeat_WithoutAValidToken_Is401_WithAnotherMachinesToken_403_ForAnUnknownSerial_404()
+    public async Task Heartbeat_WithoutACertificate_Is401_WithAnotherMachinesCertificate_403_ForAMachineTheInventoryDoesNotKnow_403()
     {
         await Expect(await BeatAsync(null, JsonOf(Body(Serial))), HttpStatusCode.Unauthorized);
-        await Expect(await BeatAsync("nekkoboot_not-a-token", JsonOf(Body(Serial))), HttpStatusCode.Unauthorized);
-        var discovery = await _app.Services.GetRequiredService<BootstrapTokenRepository>().IssueAsync(BootstrapTokenRepository.Discovery, TimeSpan.FromHours(1), null, default);
-        await Expect(await BeatAsync(discovery, JsonOf(Body(Serial))), HttpStatusCode.Unauthorized); // another purpose
-        await Expect(await BeatAsync(await AgentTokenAsync("SN-OTHER"), JsonOf(Body(Serial))), HttpStatusCode.Forbidden);
-        await Expect(await BeatAsync(await AgentTokenAsync("SN-GONE"), JsonOf(Body("SN-GONE"))), HttpStatusCode.NotFound);
+        using (var request = new HttpRequestMessage(HttpMethod.Post, AgentApi.HeartbeatPath) { Content = JsonOf(Body(Serial)) })
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await AgentTokenAsync(Serial)); // tokens only enrol
+            await Expect(await _anonymous.SendAsync(request), HttpStatusCode.Unauthorized);
+        }
+
+        using var other = await SignedForAsync("SN-OTHER");
+        await Expect(await BeatAsync(_certificate, JsonOf(Body("SN-OTHER"))), HttpStatusCode.Forbidden);
+        await Expect(await BeatAsync(other, JsonOf(Body(Serial))), HttpStatusCode.Forbidden);
+        using var gone = await SignedForAsync("SN-GONE");
+        await Expect(await BeatAsync(gone, JsonOf(Body("SN-GONE"))), HttpStatusCode.Forbidden);
         Assert.Null(await StoredAsync(Serial));
         Assert.Null(await StoredAsync("SN-GONE"));
     }

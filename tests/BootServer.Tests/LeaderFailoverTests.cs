@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.RegularExpressions;
 using NekkoMetal.TestKit;
 using Xunit.Abstractions;
@@ -21,6 +21,7 @@ public sealed partial class LeaderFailoverTests(EtcdFixture etcd, ITestOutputHel
     private const int LeaseSeconds = 3;
     private readonly string _prefix = EtcdFixture.NewPrefix();
     private readonly List<(BootServerProcess Process, StringWriter Log)> _servers = [];
+    private X509Certificate2 _agentCertificate = null!;
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -31,6 +32,8 @@ public sealed partial class LeaderFailoverTests(EtcdFixture etcd, ITestOutputHel
             await process.StopAsync(crash: true);
             process.Dispose();
         }
+
+        _agentCertificate?.Dispose();
     }
 
     private async Task<(BootServerProcess Process, string HttpUrl)> StartAsync(string name)
@@ -66,6 +69,10 @@ public sealed partial class LeaderFailoverTests(EtcdFixture etcd, ITestOutputHel
         var userData = await plain.GetStringAsync($"/boot/config/{serial}/user-data");
         var agentToken = TokenLine().Match(userData).Groups[1].Value;
         Assert.StartsWith("nekkoboot_", agentToken);
+        using (var anonymousA = a.ApiClient())
+        {
+            _agentCertificate = await AgentCredentialsKit.EnrolAsync(anonymousA, agentToken); // the agent's first call: token + CSR
+        }
 
         await WaitAsync(() => LeaderAsync(adminA, serial), "bs-a", TimeSpan.FromSeconds(30));
         var (b, _) = await StartAsync("b");
@@ -75,7 +82,7 @@ public sealed partial class LeaderFailoverTests(EtcdFixture etcd, ITestOutputHel
         // Heartbeats (to B: any boot server takes them) → healthy, by the leader A.
         using (var beating = new CancellationTokenSource())
         {
-            var beats = BeatAsync(b, serial, agentToken, beating.Token);
+            var beats = BeatAsync(b, serial, _agentCertificate, beating.Token);
             await WaitAsync(() => StateAsync(adminB, serial), "healthy", TimeSpan.FromSeconds(30));
             await beating.CancelAsync();
             await beats;
@@ -93,7 +100,7 @@ public sealed partial class LeaderFailoverTests(EtcdFixture etcd, ITestOutputHel
 
         using (var beating = new CancellationTokenSource())
         {
-            var beats = BeatAsync(b, serial, agentToken, beating.Token);
+            var beats = BeatAsync(b, serial, _agentCertificate, beating.Token);
             await WaitAsync(() => StateAsync(adminB, serial), "healthy", TimeSpan.FromSeconds(30));
             await beating.CancelAsync();
             await beats;
@@ -122,17 +129,16 @@ public sealed partial class LeaderFailoverTests(EtcdFixture etcd, ITestOutputHel
         return (await File.ReadAllTextAsync(file)).Trim();
     }
 
-    /// <summary>A heartbeat with every check passing each 500 ms until cancelled, as an agent on the machine would send.</summary>
-    private static async Task BeatAsync(BootServerProcess server, string serial, string agentToken, CancellationToken ct)
+    /// <summary>A heartbeat with every check passing each 500 ms until cancelled, as an agent on the machine would send (mTLS).</summary>
+    private static async Task BeatAsync(BootServerProcess server, string serial, X509Certificate2 certificate, CancellationToken ct)
     {
-        using var client = server.ApiClient();
+        using var client = new HttpClient(AgentCredentialsKit.MtlsHandler(server.DataDir!, certificate)) { BaseAddress = new Uri(server.HttpsUrl) };
         while (!ct.IsCancellationRequested)
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/agent/heartbeat")
             {
                 Content = JsonOf(new { serial, timestamp = DateTimeOffset.UtcNow, checks = new[] { new { name = "filesystem", status = "ok", message = "fine", critical = true } } }),
             };
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", agentToken);
             try
             {
                 using var response = await client.SendAsync(request, ct);

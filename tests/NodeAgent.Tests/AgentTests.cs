@@ -36,6 +36,7 @@ public class AgentOptionsValidatorTests
             KubeletHealthzUrl = "nope",
             HostRoot = "/nonexistent/root",
             TokenFile = "agent.token",
+            StateDirectory = "state",
             CaFile = "ca.pem",
             Serial = " ",
             Thresholds = new HealthThresholds { FilesystemFreeWarningPercent = 5, FilesystemFreeCriticalPercent = 10, CpuTemperatureWarningCelsius = 99 },
@@ -44,8 +45,9 @@ public class AgentOptionsValidatorTests
         var result = new AgentOptionsValidator().Validate(null, options);
 
         Assert.True(result.Failed);
-        Assert.Equal(14, result.Failures!.Count()); // heartbeatTimeout (10 s) is also over the zero interval
+        Assert.Equal(15, result.Failures!.Count()); // heartbeatTimeout (10 s) is also over the zero interval
         Assert.Contains(result.Failures!, f => f.Contains("tokenFile must be an absolute path", StringComparison.Ordinal));
+        Assert.Contains(result.Failures!, f => f.Contains("stateDirectory must be an absolute path", StringComparison.Ordinal));
         Assert.Contains(result.Failures!, f => f.Contains("'ftp://boot2'", StringComparison.Ordinal));
         Assert.Contains(result.Failures!, f => f.Contains("filesystem free percentages", StringComparison.Ordinal));
     }

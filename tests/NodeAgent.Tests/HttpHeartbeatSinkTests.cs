@@ -11,6 +11,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using NekkoMetal.NodeAgent.Agent;
 using NekkoMetal.NodeAgent.Checks;
+using NekkoMetal.NodeAgent.Enrolment;
 using NekkoMetal.NodeAgent.Facts;
 using NekkoMetal.NodeAgent.Heartbeat;
 
@@ -19,7 +20,7 @@ namespace NekkoMetal.NodeAgent.Tests;
 /// <summary>
 /// The heartbeat client against real Kestrel HTTPS servers on loopback (stand-ins for the boot servers' agent API:
 /// each records what it got and answers the status the test gives it), with certificates from a CA made in the test:
-/// the documented JSON and Bearer token arrive, a 5xx or a dead server moves on to the next boot server and the one
+/// the documented JSON arrives over mTLS with the agent's client certificate, a 5xx or a dead server moves on to the next boot server and the one
 /// that answered is tried first afterwards, a 4xx is not repeated elsewhere, a certificate of another CA is refused.
 /// </summary>
 public sealed class HttpHeartbeatSinkTests : IAsyncLifetime
@@ -27,12 +28,13 @@ public sealed class HttpHeartbeatSinkTests : IAsyncLifetime
     private readonly string _dir = Directory.CreateTempSubdirectory("nekko-agent-hb-").FullName;
     private readonly List<StandIn> _servers = [];
     private TestCa _ca = null!;
+    private X509Certificate2 _client = null!;
 
     public Task InitializeAsync()
     {
         _ca = new TestCa("nekko test boot-server CA");
         File.WriteAllText(Path.Combine(_dir, "ca.pem"), _ca.Certificate.ExportCertificatePem());
-        File.WriteAllText(Path.Combine(_dir, "agent.token"), "nekkoboot_secret-token\n");
+        _client = _ca.IssueClient("SN-1");
         return Task.CompletedTask;
     }
 
@@ -44,6 +46,7 @@ public sealed class HttpHeartbeatSinkTests : IAsyncLifetime
         }
 
         _ca.Dispose();
+        _client.Dispose();
         Directory.Delete(_dir, recursive: true);
     }
 
@@ -54,14 +57,16 @@ public sealed class HttpHeartbeatSinkTests : IAsyncLifetime
         return server;
     }
 
-    private HttpHeartbeatSink Sink(params string[] urls) => new(
+    private HttpHeartbeatSink Sink(params string[] urls) => Sink(_client, urls);
+
+    private HttpHeartbeatSink Sink(X509Certificate2? client, params string[] urls) => new(
         Options.Create(new AgentOptions
         {
             BootServers = urls,
-            TokenFile = Path.Combine(_dir, "agent.token"),
             CaFile = Path.Combine(_dir, "ca.pem"),
             CriticalChecks = ["filesystem", "script:*"],
         }),
+        new FixedCertificate(client),
         new FakeTimeProvider(new DateTimeOffset(2026, 11, 25, 9, 0, 0, TimeSpan.Zero)),
         NullLogger<HttpHeartbeatSink>.Instance);
 
@@ -75,7 +80,7 @@ public sealed class HttpHeartbeatSinkTests : IAsyncLifetime
         ]));
 
     [Fact]
-    public async Task Sends_the_documented_json_with_the_bearer_token()
+    public async Task Sends_the_documented_json_with_the_client_certificate()
     {
         var server = await StartAsync(HttpStatusCode.NoContent);
         using var sink = Sink(server.Url);
@@ -83,7 +88,8 @@ public sealed class HttpHeartbeatSinkTests : IAsyncLifetime
         await sink.SendAsync(Heartbeat("SN-1"), CancellationToken.None);
 
         var got = Assert.Single(server.Received);
-        Assert.Equal("Bearer nekkoboot_secret-token", got.Authorization);
+        Assert.Equal(_client.Thumbprint, got.ClientCertificate);
+        Assert.Equal("", got.Authorization); // no token: the certificate is the credential
         using var json = JsonDocument.Parse(got.Body);
         var root = json.RootElement;
         Assert.Equal("SN-1", root.GetProperty("serial").GetString());
@@ -138,15 +144,14 @@ public sealed class HttpHeartbeatSinkTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Without_a_token_file_or_a_serial_nothing_is_sent_and_nothing_throws()
+    public async Task Without_a_client_certificate_or_a_serial_nothing_is_sent_and_nothing_throws()
     {
         var server = await StartAsync(HttpStatusCode.NoContent);
         using var noSerial = Sink(server.Url);
         await noSerial.SendAsync(Heartbeat(null!) with { Facts = null }, CancellationToken.None);
 
-        File.Delete(Path.Combine(_dir, "agent.token"));
-        using var noToken = Sink(server.Url);
-        await noToken.SendAsync(Heartbeat("SN-4"), CancellationToken.None);
+        using var noCertificate = Sink((X509Certificate2?)null, server.Url);
+        await noCertificate.SendAsync(Heartbeat("SN-4"), CancellationToken.None);
 
         Assert.Empty(server.Received);
     }
@@ -172,6 +177,18 @@ public sealed class HttpHeartbeatSinkTests : IAsyncLifetime
         }
 
         public X509Certificate2 Certificate { get; }
+
+        public X509Certificate2 IssueClient(string serial)
+        {
+            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var request = new CertificateRequest($"CN={serial}", key, HashAlgorithmName.SHA256);
+            request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
+            var serialNumber = RandomNumberGenerator.GetBytes(16);
+            serialNumber[0] &= 0x7F;
+            using var issued = request.Create(Certificate, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddHours(1), serialNumber);
+            using var withKey = issued.CopyWithPrivateKey(key);
+            return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
+        }
 
         public X509Certificate2 IssueServer()
         {
@@ -208,14 +225,19 @@ public sealed class HttpHeartbeatSinkTests : IAsyncLifetime
 
         public string Url { get; }
 
-        public List<(string? Authorization, string Body)> Received { get; } = [];
+        public List<(string? Authorization, string? ClientCertificate, string Body)> Received { get; } = [];
 
         public static async Task<StandIn> StartAsync(TestCa ca, HttpStatusCode status)
         {
             var certificate = ca.IssueServer();
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
-            builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.UseHttps(certificate)));
+            builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.UseHttps(h =>
+            {
+                h.ServerCertificate = certificate;
+                h.ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.AllowCertificate;
+                h.AllowAnyClientCertificate();
+            })));
             var app = builder.Build();
             StandIn? self = null;
             app.MapPost(HttpHeartbeatSink.Path, async (HttpContext context) =>
@@ -224,7 +246,7 @@ public sealed class HttpHeartbeatSinkTests : IAsyncLifetime
                 var body = await reader.ReadToEndAsync();
                 lock (self!.Received)
                 {
-                    self.Received.Add((context.Request.Headers.Authorization.ToString(), body));
+                    self.Received.Add((context.Request.Headers.Authorization.ToString(), context.Connection.ClientCertificate?.Thumbprint, body));
                 }
 
                 return Results.StatusCode((int)status);
@@ -241,4 +263,10 @@ public sealed class HttpHeartbeatSinkTests : IAsyncLifetime
             await _app.DisposeAsync();
         }
     }
+}
+
+/// <summary>A certificate source that always gives the same certificate (or none), as an enrolled agent has.</summary>
+internal sealed class FixedCertificate(X509Certificate2? certificate) : IClientCertificateSource
+{
+    public Task<X509Certificate2?> GetAsync(string serial, CancellationToken ct) => Task.FromResult(certificate);
 }

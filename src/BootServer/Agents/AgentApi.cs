@@ -1,10 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using NekkoMetal.BootServer.Api;
-using NekkoMetal.BootServer.Auth;
-using NekkoMetal.BootServer.Profiles;
 using NekkoMetal.Inventory;
-using NekkoMetal.Inventory.Boot;
 using NekkoMetal.Inventory.Health;
 using NekkoMetal.Inventory.Leadership;
 using NekkoMetal.Inventory.Machines;
@@ -14,12 +11,15 @@ using NekkoMetal.Inventory.Storage;
 namespace NekkoMetal.BootServer.Agents;
 
 /// <summary>
-/// The agent API (<c>POST /api/v1/agent/heartbeat</c>, body documented in docs/agent-api.md) and the machine health view
-/// of the admin API (<c>GET /api/v1/machines/{serial}/health</c>).
+/// The agent API (docs/agent-api.md): <c>POST /api/v1/agent/enrol</c> (bootstrap token + CSR → client certificate),
+/// <c>POST /api/v1/agent/renew</c> and <c>POST /api/v1/agent/heartbeat</c> (both mTLS), and the machine health view of
+/// the admin API (<c>GET /api/v1/machines/{serial}/health</c>).
 /// </summary>
 public static partial class AgentApi
 {
     public const string HeartbeatPath = "/api/v1/agent/heartbeat";
+    public const string EnrolPath = "/api/v1/agent/enrol";
+    public const string RenewPath = "/api/v1/agent/renew";
 
     /// <summary>What <c>GET /api/v1/machines/{serial}/health</c> shows.</summary>
     /// <param name="Serial">The machine.</param>
@@ -36,11 +36,20 @@ public static partial class AgentApi
 
     public static IEndpointRouteBuilder MapAgentApi(this IEndpointRouteBuilder app)
     {
-        // Authenticated in the handler by the machine's agent bootstrap token, not by the API token scheme.
+        // Authenticated in the handlers: the heartbeat and renewal by the agent's client certificate (mTLS), the
+        // enrolment by the machine's single-use bootstrap token — not by the API token scheme.
         app.MapPost(HeartbeatPath, Heartbeat).WithTags("Agent").WithName("AgentHeartbeat").AllowAnonymous()
-            .WithSummary("A node agent's heartbeat: machine serial, check results, timestamp; needs the machine's agent bootstrap token as Bearer (until mTLS, issue 5)")
+            .WithSummary("A node agent's heartbeat: machine serial, check results, timestamp; needs the machine's agent client certificate (mTLS)")
             .Accepts<Heartbeat>("application/json")
             .Produces<HeartbeatAck>(200).ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(404).ProducesProblem(413).ProducesProblem(503);
+        app.MapPost(EnrolPath, Enrol).WithTags("Agent").WithName("AgentEnrol").AllowAnonymous()
+            .WithSummary("Trades the machine's single-use agent bootstrap token (Bearer) and a PKCS#10 CSR (ECDSA P-256) for a client certificate bound to the machine serial")
+            .Accepts<AgentCertificateRequest>("application/json")
+            .Produces<AgentCertificateResponse>(200).ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(413).ProducesProblem(503);
+        app.MapPost(RenewPath, Renew).WithTags("Agent").WithName("AgentRenew").AllowAnonymous()
+            .WithSummary("A new client certificate for a new CSR, authenticated by the agent's current, still valid client certificate (mTLS)")
+            .Accepts<AgentCertificateRequest>("application/json")
+            .Produces<AgentCertificateResponse>(200).ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(413).ProducesProblem(503);
         return app;
     }
 
@@ -55,35 +64,35 @@ public static partial class AgentApi
     }
 
     /// <remarks>
-    /// Authentication until the PKI issue's mTLS is wired (issue 5): the agent bootstrap token minted into the machine's
-    /// rendered configuration, as Bearer, checked without using it up and bound to the body's serial. mTLS with the
-    /// per-machine client certificate (serial in the certificate) replaces it.
+    /// Authentication: the machine's agent client certificate (<see cref="AgentCertificateAuthenticator"/>: agent CA,
+    /// valid now, machine known and not retired), whose serial must be the body's — else 403 (A speaking for B).
     /// </remarks>
     private static async Task<Results<Ok<HeartbeatAck>, ProblemHttpResult>> Heartbeat(
-        HttpContext context, BootstrapTokenRepository bootstrap, HealthRepository health, InventoryCache cache, ServerRegistryOptions server,
+        HttpContext context, AgentCertificateAuthenticator agents, HealthRepository health, InventoryCache cache, ServerRegistryOptions server,
         ILoggerFactory loggers, CancellationToken ct)
     {
-        var secret = BearerTokenHandler.SecretOf(context.Request);
-        var token = await bootstrap.FindAsync(secret, ConfigEndpoints.AgentBootstrapPurpose, ct);
-        if (token is null)
+        var identity = await agents.AuthenticateAsync(context, ct);
+        if (!identity.Accepted)
         {
-            context.Response.Headers.WWWAuthenticate = "Bearer";
-            return TypedResults.Problem(statusCode: 401, title: "Unauthorized",
-                detail: "the machine's agent bootstrap token is required as Bearer (its rendered configuration has it as bootstrap_token)");
+            return Refusal(identity);
         }
 
         var heartbeat = await JsonBody.ReadAsync<Heartbeat>(context.Request, ct); // 400 with the field on a bad body
         HeartbeatLimits.Validate(heartbeat);
-        if (!string.Equals(token.Serial, heartbeat.Serial, StringComparison.Ordinal))
+        if (!string.Equals(identity.Serial, heartbeat.Serial, StringComparison.Ordinal))
         {
-            LogRefused(loggers.CreateLogger(typeof(AgentApi).FullName!), heartbeat.Serial!, token.Serial ?? "(none)");
-            return TypedResults.Problem(statusCode: 403, title: "Forbidden", detail: "the bootstrap token was not issued to this machine");
+            LogRefused(loggers.CreateLogger(typeof(AgentApi).FullName!), heartbeat.Serial!, identity.Serial!);
+            return TypedResults.Problem(statusCode: 403, title: "Forbidden", detail: $"the client certificate speaks for machine '{identity.Serial}', not for the body's serial");
         }
 
         var record = await health.RecordAsync(heartbeat, server.ServerId, ct); // 404 for a serial the inventory does not know
         var state = cache.GetMachine(record.Serial)?.State ?? MachineState.Uninitialized;
         return TypedResults.Ok(new HeartbeatAck(record.Serial, record.LastHeartbeatAt, state));
     }
+
+    /// <summary>A refused agent identity as a problem: 401 (no or untrusted certificate) or 403 (machine unknown or retired).</summary>
+    internal static ProblemHttpResult Refusal(AgentIdentity identity) =>
+        TypedResults.Problem(statusCode: identity.Status, title: identity.Status == 401 ? "Unauthorized" : "Forbidden", detail: identity.Reason);
 
     private static async Task<Ok<MachineHealthView>> GetHealth(
         string serial, InventoryCache cache, HealthRepository health, IOptions<HealthOptions> options, LeaderElector elector, EtcdStore store, CancellationToken ct)
@@ -103,6 +112,6 @@ public static partial class AgentApi
             o.UnreachableAfterSeconds, o.UnhealthyAfterSeconds, leader.Kvs.Count == 0 ? null : leader.Kvs[0].Value.ToStringUtf8()));
     }
 
-    [LoggerMessage(EventIds.HeartbeatRefused, LogLevel.Warning, "Heartbeat for {Serial} refused: the token was issued to {TokenSerial}")]
-    private static partial void LogRefused(ILogger logger, string serial, string tokenSerial);
+    [LoggerMessage(EventIds.HeartbeatRefused, LogLevel.Warning, "Heartbeat for {Serial} refused: the client certificate was issued to {CertificateSerial}")]
+    private static partial void LogRefused(ILogger logger, string serial, string certificateSerial);
 }

@@ -13,7 +13,7 @@ public static class AgentsHostingExtensions
     public const string ControllersLeadership = "controllers";
 
     /// <summary>
-    /// Heartbeats, the controllers' leader election and the state setter's Quartz sweep. Needs the inventory and the
+    /// Agent enrolment (bootstrap token + CSR → client certificate) and mTLS authentication, heartbeats, the controllers' leader election and the state setter's Quartz sweep. Needs the inventory and the
     /// boot-server registry (its server id is the candidate id). The Quartz scheduler is the host's one
     /// (<c>AddQuartz</c> merges every registration; <c>AddQuartzHostedService</c> is added once by the host).
     /// </summary>
@@ -22,6 +22,9 @@ public static class AgentsHostingExtensions
         services.AddOptions<HealthOptions>().Bind(configuration).ValidateOnStart();
         services.AddSingleton<IValidateOptions<HealthOptions>, HealthOptionsValidator>();
         services.AddSingleton<HealthRepository>();
+        services.AddOptions<AgentEnrolmentOptions>().Bind(configuration).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AgentEnrolmentOptions>, AgentEnrolmentOptionsValidator>();
+        services.AddSingleton<AgentCertificateAuthenticator>();
         services.AddSingleton(sp => new LeaderElector(
             sp.GetRequiredService<EtcdStore>(),
             new LeaderElectionOptions

@@ -23,9 +23,6 @@ public static partial class ConfigEndpoints
     /// <summary>Purpose of the bootstrap tokens minted for the node agent of an installing machine.</summary>
     public const string AgentBootstrapPurpose = "agent";
 
-    /// <summary>How long an agent bootstrap token lives (the install has that long to use it).</summary>
-    public static readonly TimeSpan AgentTokenLifetime = TimeSpan.FromHours(2);
-
     public static IEndpointRouteBuilder MapConfigEndpoints(this IEndpointRouteBuilder app)
     {
         var g = app.MapGroup("/boot/config").WithTags("Boot").AllowAnonymous().RequireRateLimiting(Boot.BootRateLimiting.Policy);
@@ -77,7 +74,7 @@ public static partial class ConfigEndpoints
         if (main && ProfileRenderer.UsesBootstrapToken(profile))
         {
             token = await services.GetRequiredService<BootstrapTokenRepository>()
-                .IssueForMachineAsync(AgentBootstrapPurpose, AgentTokenLifetime, machine.Macs.Count > 0 ? machine.Macs[0] : null, machine.Serial, ct);
+                .IssueForMachineAsync(AgentBootstrapPurpose, services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Agents.AgentEnrolmentOptions>>().Value.BootstrapTokenTtl, machine.Macs.Count > 0 ? machine.Macs[0] : null, machine.Serial, ct);
         }
 
         var input = new ProfileRenderInput

@@ -12,7 +12,8 @@ namespace NekkoMetal.BootServer.Profiles;
 /// (<c>ipxe/install.ipxe</c>). Reads the profile and the install record from etcd: one script per network boot.
 /// </summary>
 public sealed partial class InstallScript(
-    IpxeScripts scripts, ProfileRepository profiles, ProfileRenderer renderer, BootstrapTokenRepository bootstrap, ILogger<InstallScript> logger)
+    IpxeScripts scripts, ProfileRepository profiles, ProfileRenderer renderer, BootstrapTokenRepository bootstrap,
+    Microsoft.Extensions.Options.IOptions<Agents.AgentEnrolmentOptions> enrolment, ILogger<InstallScript> logger)
 {
     public const string Template = "install.ipxe";
 
@@ -41,7 +42,7 @@ public sealed partial class InstallScript(
         if (profile.Cmdline.Contains(ProfileRenderer.BootstrapTokenVariable, StringComparison.Ordinal))
         {
             token = await bootstrap.IssueForMachineAsync(
-                ConfigEndpoints.AgentBootstrapPurpose, ConfigEndpoints.AgentTokenLifetime, machine.Macs.Count > 0 ? machine.Macs[0] : null, machine.Serial, ct);
+                ConfigEndpoints.AgentBootstrapPurpose, enrolment.Value.BootstrapTokenTtl, machine.Macs.Count > 0 ? machine.Macs[0] : null, machine.Serial, ct);
         }
 
         try

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Options;
 using NekkoMetal.BootServer.Configuration;
 using NekkoMetal.Inventory.Servers;
@@ -41,7 +42,17 @@ public static class TlsHostingExtensions
         {
             ListenUrl.Parse(o.Value.HttpUrl, "http").Listen(k, l => l.MarkPlainHttp());
             var selector = served.KestrelSelector(HttpsUse);
-            ListenUrl.Parse(o.Value.HttpsUrl, "https").Listen(k, l => l.UseHttps(h => h.ServerCertificateSelector = selector));
+            ListenUrl.Parse(o.Value.HttpsUrl, "https").Listen(k, l => l.UseHttps(h =>
+            {
+                h.ServerCertificateSelector = selector;
+
+                // Agents authenticate with client certificates, admins with bearer tokens on the same port: ask for a
+                // certificate, do not require one, and accept any at the handshake — the agent endpoints check it
+                // against the agent CA, its validity and the inventory (Agents.AgentCertificateAuthenticator) and
+                // answer 401/403 as problem+json, which a failed handshake could not.
+                h.ClientCertificateMode = ClientCertificateMode.AllowCertificate;
+                h.AllowAnyClientCertificate();
+            }));
         });
         return services;
     }

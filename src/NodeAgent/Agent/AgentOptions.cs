@@ -35,8 +35,14 @@ public sealed class AgentOptions
     /// <summary>The machine's serial in the inventory; default: the SMBIOS serial from the facts (set it on machines without one).</summary>
     public string? Serial { get; set; }
 
-    /// <summary>The agent's credential for the agent API: the bootstrap token its rendered configuration wrote (until mTLS, issue 5).</summary>
+    /// <summary>
+    /// The machine's single-use agent bootstrap token (its rendered configuration writes it): traded once, with a CSR,
+    /// for the client certificate every later call uses (mTLS).
+    /// </summary>
     public string TokenFile { get; set; } = "/etc/nekko/agent.token";
+
+    /// <summary>Where the agent keeps its key and client certificate (<c>agent.pem</c>, mode 0600).</summary>
+    public string StateDirectory { get; set; } = "/var/lib/nekko-agent";
 
     /// <summary>The boot servers' CA bundle (PEM) to trust for HTTPS, and nothing else; unset: the system's roots.</summary>
     public string? CaFile { get; set; }

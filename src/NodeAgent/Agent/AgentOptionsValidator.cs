@@ -22,6 +22,11 @@ internal sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
             errors.Add($"agent tokenFile must be an absolute path, got '{options.TokenFile}'");
         }
 
+        if (string.IsNullOrWhiteSpace(options.StateDirectory) || !Path.IsPathFullyQualified(options.StateDirectory))
+        {
+            errors.Add($"agent stateDirectory must be an absolute path, got '{options.StateDirectory}'");
+        }
+
         if (options.CaFile is { } caFile && (caFile.Length == 0 || !Path.IsPathFullyQualified(caFile)))
         {
             errors.Add($"agent caFile must be an absolute path when set, got '{caFile}'");

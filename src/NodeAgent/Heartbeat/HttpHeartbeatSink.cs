@@ -1,11 +1,10 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NekkoMetal.NodeAgent.Agent;
+using NekkoMetal.NodeAgent.Enrolment;
 
 namespace NekkoMetal.NodeAgent.Heartbeat;
 
@@ -14,9 +13,9 @@ namespace NekkoMetal.NodeAgent.Heartbeat;
 /// answered last, else the next one in <see cref="AgentOptions.BootServers"/> order, moving on after a connection
 /// error, a timeout or a 5xx (another boot server shares the same etcd); a 4xx is the same answer everywhere, so it is
 /// logged and not repeated elsewhere. Never throws for a transport failure: the next interval tries again.
-/// Credentials until the PKI issue's mTLS is wired: the machine's agent bootstrap token (its rendered configuration
-/// writes it to <see cref="AgentOptions.TokenFile"/>) as Bearer; HTTPS trusts <see cref="AgentOptions.CaFile"/> only
-/// when it is set (the boot servers' CA bundle), else the system's roots.
+/// Credentials: the agent's client certificate (mTLS) from <see cref="IClientCertificateSource"/>, which enrols with
+/// the bootstrap token or renews first when needed; without a certificate nothing is sent. HTTPS trusts
+/// <see cref="AgentOptions.CaFile"/> only when it is set (the boot servers' CA bundle), else the system's roots.
 /// </summary>
 internal sealed partial class HttpHeartbeatSink : IHeartbeatSink, IDisposable
 {
@@ -25,24 +24,21 @@ internal sealed partial class HttpHeartbeatSink : IHeartbeatSink, IDisposable
     private readonly AgentOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<HttpHeartbeatSink> _logger;
-    private readonly HttpClient _http;
+    private readonly IClientCertificateSource _credentials;
     private readonly HashSet<string> _critical;
+    private HttpClient? _http;
+    private X509Certificate2? _httpCertificate;
     private int _preferred;
     private string? _serial;
 
-    public HttpHeartbeatSink(IOptions<AgentOptions> options, TimeProvider time, ILogger<HttpHeartbeatSink> logger)
-        : this(options, time, logger, null)
-    {
-    }
-
-    internal HttpHeartbeatSink(IOptions<AgentOptions> options, TimeProvider time, ILogger<HttpHeartbeatSink> logger, HttpMessageHandler? handler)
+    public HttpHeartbeatSink(IOptions<AgentOptions> options, IClientCertificateSource credentials, TimeProvider time, ILogger<HttpHeartbeatSink> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
+        _credentials = credentials;
         _time = time;
         _logger = logger;
         _critical = new HashSet<string>(_options.EffectiveCriticalChecks, StringComparer.Ordinal);
-        _http = new HttpClient(handler ?? CreateHandler(_options.CaFile)) { Timeout = _options.HeartbeatTimeout };
     }
 
     public async Task SendAsync(AgentHeartbeat heartbeat, CancellationToken cancellationToken)
@@ -56,16 +52,14 @@ internal sealed partial class HttpHeartbeatSink : IHeartbeatSink, IDisposable
             return;
         }
 
-        string? token;
-        try
+        var certificate = await _credentials.GetAsync(_serial, cancellationToken);
+        if (certificate is null)
         {
-            token = (await File.ReadAllTextAsync(_options.TokenFile, cancellationToken)).Trim();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            LogNotSent(_logger, $"the agent token file {_options.TokenFile} cannot be read: {e.Message}");
+            LogNotSent(_logger, "the agent has no client certificate yet (see the enrolment messages above)");
             return;
         }
+
+        var http = Client(certificate);
 
         var body = new HeartbeatBody(_serial, _time.GetUtcNow(),
             [.. heartbeat.Health.Checks.Select(c => new HeartbeatCheck(c.Name, c.Status, c.Message, IsCritical(c.Name)))]);
@@ -79,8 +73,7 @@ internal sealed partial class HttpHeartbeatSink : IHeartbeatSink, IDisposable
                 {
                     Content = JsonContent.Create(body, HeartbeatJson.Default.HeartbeatBody),
                 };
-                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-                using var response = await _http.SendAsync(request, cancellationToken);
+                using var response = await http.SendAsync(request, cancellationToken);
                 if (response.IsSuccessStatusCode)
                 {
                     if (index != _preferred)
@@ -114,37 +107,20 @@ internal sealed partial class HttpHeartbeatSink : IHeartbeatSink, IDisposable
     private bool IsCritical(string name) =>
         _critical.Contains(name) || (name.StartsWith("script:", StringComparison.Ordinal) && _critical.Contains("script:*"));
 
-    private static SocketsHttpHandler CreateHandler(string? caFile)
+    /// <summary>The client presenting <paramref name="certificate"/>; a new one (new connections) when the certificate changed.</summary>
+    private HttpClient Client(X509Certificate2 certificate)
     {
-        var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
-        if (string.IsNullOrEmpty(caFile))
+        if (_http is null || !ReferenceEquals(certificate, _httpCertificate))
         {
-            return handler;
+            _http?.Dispose();
+            _http = new HttpClient(AgentHttp.CreateHandler(_options.CaFile, certificate)) { Timeout = _options.HeartbeatTimeout };
+            _httpCertificate = certificate;
         }
 
-        var roots = new X509Certificate2Collection();
-        roots.ImportFromPemFile(caFile);
-        handler.SslOptions = new SslClientAuthenticationOptions
-        {
-            // Only the boot servers' CA: a certificate the system trusts but that CA did not issue is refused.
-            RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-            {
-                if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
-                {
-                    return false; // no certificate, or a name mismatch
-                }
-
-                using var chain = new X509Chain();
-                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.AddRange(roots);
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                return chain.Build(new X509Certificate2(certificate));
-            },
-        };
-        return handler;
+        return _http;
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose() => _http?.Dispose();
 
     [LoggerMessage(EventId = EventIds.HeartbeatNotSent, Level = LogLevel.Warning, Message = "Heartbeat not sent: {Reason}")]
     private static partial void LogNotSent(ILogger logger, string reason);
