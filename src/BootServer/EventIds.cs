@@ -47,9 +47,6 @@ internal static class EventIds
     public const int AgentCertificateRefused = 2702;
     public const int AgentEnrolled = 2703;
     public const int AgentRenewed = 2704;
-    public const int AgentCertificateRefused = 2702;
-    public const int AgentEnrolled = 2703;
-    public const int AgentRenewed = 2704;
 
     // 2750–2799: the replacement controller
     public const int ReplacementSweepFailed = 2750;

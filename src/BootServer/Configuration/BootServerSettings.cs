@@ -67,8 +67,6 @@ public static class BootServerSettings
         new("controlPlaneRoles", "--control-plane-roles", "NEKKO_CONTROL_PLANE_ROLES", "comma-separated control-plane roles, replaced one at a time (default control-plane)"),
         new("wolBroadcast", "--wol-broadcast", "NEKKO_WOL_BROADCAST", "address of Wake-on-LAN packets (default: the directed broadcast of the spare's IPAM subnet)"),
         new("wolPort", "--wol-port", "NEKKO_WOL_PORT", "UDP port of Wake-on-LAN packets (default 9)"),
-        new("bootstrapTokenTtlMinutes", "--bootstrap-token-ttl-minutes", "NEKKO_BOOTSTRAP_TOKEN_TTL_MINUTES", "lifetime of an agent bootstrap token (single-use, traded with a CSR for the agent's client certificate; default 1440 = 24 h)"),
-        new("agentCertificateDays", "--agent-certificate-days", "NEKKO_AGENT_CERTIFICATE_DAYS", "lifetime of an agent client certificate; agents renew at 2/3 of it (default 30)"),
         new("leaderLeaseSeconds", "--leader-lease-seconds", "NEKKO_LEADER_LEASE_SECONDS", "TTL of the controllers' leader-election lease in etcd (default 10, 3-300)"),
         new("serverId", "--server-id", "NEKKO_SERVER_ID", "id of this boot server among its peers (default: DATA_DIR/server-id, created on first start)"),
         new("advertiseUrls", "--advertise-urls", "NEKKO_ADVERTISE_URLS", "comma-separated HTTP URLs peers reach this server at; their hosts are also names of the HTTPS certificate (default: from --http-url; every local address when it listens on 0.0.0.0)"),
