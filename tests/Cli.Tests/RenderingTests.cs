@@ -190,6 +190,33 @@ public sealed class RenderingTests
     }
 
     [Fact]
+    public async Task Replacements_Table_AndWhatIsHeldBack()
+    {
+        _cli.Handler.Body = """
+            {"replacements":[
+              {"failed":"W1","role":"worker","controlPlane":false,"phase":"waking","reason":"unreachable for 6 min","startedAt":"2026-03-01T10:00:00Z","spare":"S1","wakePackets":3,"gaveUpOn":[]},
+              {"failed":"W0","role":"worker","phase":"completed","startedAt":"2026-02-01T08:00:00Z","spare":"S0","wakePackets":1,"completedAt":"2026-02-01T08:02:00Z","gaveUpOn":[]}],
+             "held":[{"failed":"CP2","why":"a control-plane machine is already being replaced (one at a time)"}],
+             "leader":true,"limits":{"enabled":true}}
+            """;
+
+        var result = await _cli.RunAsync("replacements");
+
+        Assert.Equal("/api/v1/replacements", _cli.Handler.Single.Target);
+        Assert.Equal(
+            """
+            FAILED   ROLE     PHASE       SPARE   STARTED                WAKE PACKETS   COMPLETED
+            W1       worker   waking      S1      2026-03-01T10:00:00Z   3              <none>
+            W0       worker   completed   S0      2026-02-01T08:00:00Z   1              2026-02-01T08:02:00Z
+
+            HELD BACK   WHY
+            CP2         a control-plane machine is already being replaced (one at a time)
+
+            """,
+            result.Stdout);
+    }
+
+    [Fact]
     public async Task TokensList_Table()
     {
         _cli.Handler.Body = """[{"name":"admin","role":"admin","createdAt":"2026-01-01T00:00:00Z"},{"name":"ci","role":"viewer","createdAt":"2026-02-01T08:30:00Z"}]""";

@@ -7,6 +7,7 @@ internal static class ApiPaths
     public const string Ipam = "ipam";
     public const string Audit = "audit";
     public const string Tokens = "tokens";
+    public const string Replacements = "replacements";
 
     public static string Machine(string serial) => $"{Machines}/{Segment(serial)}";
 

@@ -88,6 +88,42 @@ internal static class ResourceTables
         table.Write(writer);
     }
 
+    /// <summary>Replacements newest first, then what the leader holds back (only the leading boot server knows).</summary>
+    public static void WriteReplacements(TextWriter writer, JsonNode? view)
+    {
+        var table = new TextTable("FAILED", "ROLE", "PHASE", "SPARE", "STARTED", "WAKE PACKETS", "COMPLETED");
+        foreach (var r in Items(view?["replacements"]))
+        {
+            table.AddRow(
+                JsonText.Scalar(r?["failed"]),
+                JsonText.Scalar(r?["role"]),
+                JsonText.Scalar(r?["phase"]),
+                JsonText.Scalar(r?["spare"]),
+                JsonText.Time(r?["startedAt"]),
+                JsonText.Scalar(r?["wakePackets"]),
+                JsonText.Time(r?["completedAt"]));
+        }
+
+        table.Write(writer);
+        var held = Items(view?["held"]).ToList();
+        if (held.Count > 0)
+        {
+            writer.WriteLine();
+            var heldTable = new TextTable("HELD BACK", "WHY");
+            foreach (var h in held)
+            {
+                heldTable.AddRow(JsonText.Scalar(h?["failed"]), JsonText.Scalar(h?["why"]));
+            }
+
+            heldTable.Write(writer);
+        }
+        else if (view?["leader"]?.GetValue<bool>() == false)
+        {
+            writer.WriteLine();
+            writer.WriteLine("(this boot server does not lead the controllers: ask the leader what is held back)");
+        }
+    }
+
     public static void WriteTokens(TextWriter writer, JsonNode? tokens)
     {
         var table = new TextTable("NAME", "ROLE", "CREATED");
