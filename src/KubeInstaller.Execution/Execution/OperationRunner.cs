@@ -357,8 +357,11 @@ public sealed class OperationRunner(
         if (!target.IsLearner)
         {
             // re-check quorum against a fresh view: the removal must commit and leave a cluster with quorum
-            var health = EtcdCtl.ParseHealth((await via.RunAsync(EtcdCtl.Local("endpoint", "health", "--cluster", "-w", "json"), TimeSpan.FromSeconds(20), ct)).Output);
             var voters = members.Where(m => !m.IsLearner).ToList();
+            var endpoints = string.Join(',', voters.SelectMany(m => m.ClientUrls));
+            var health = endpoints.Length == 0
+                ? new Dictionary<string, bool>()
+                : EtcdCtl.ParseHealth((await via.RunAsync(EtcdCtl.Command(endpoints, "endpoint", "health", "-w", "json"), TimeSpan.FromSeconds(20), ct)).Output);
             bool Healthy(EtcdctlMember m) => m.ClientUrls.Any(u => health.TryGetValue(u, out var h) && h);
             var healthy = voters.Count(Healthy);
             var remaining = voters.Count(m => m.Id != target.Id && Healthy(m));

@@ -96,10 +96,18 @@ public sealed partial class ClusterProber(NodeConnectionPool connections, ILogge
                 }
 
                 var members = EtcdCtl.ParseMemberList(list.Output);
-                // both commands print what they got even when some endpoints fail (and then exit non-zero)
-                var status = EtcdCtl.ParseStatus((await node.RunAsync(EtcdCtl.Local("endpoint", "status", "--cluster", "-w", "json"), TimeSpan.FromSeconds(20), ct)).Output);
-                var health = EtcdCtl.ParseHealth((await node.RunAsync(EtcdCtl.Local("endpoint", "health", "--cluster", "-w", "json"), TimeSpan.FromSeconds(20), ct)).Output);
-                return Join(members, status, health);
+                // health of voters only (a learner serves no reads: its check would just time out), status of every
+                // started member; both print what they got even when some endpoints fail (and then exit non-zero)
+                var voters = members.Where(m => !m.IsLearner).SelectMany(m => m.ClientUrls).ToList();
+                var started = members.SelectMany(m => m.ClientUrls).ToList();
+                var statusTask = started.Count == 0
+                    ? Task.FromResult(new CommandResult(0, "", ""))
+                    : node.RunAsync(EtcdCtl.Command(string.Join(',', started), "endpoint", "status", "-w", "json"), TimeSpan.FromSeconds(20), ct);
+                var healthTask = voters.Count == 0
+                    ? Task.FromResult(new CommandResult(0, "", ""))
+                    : node.RunAsync(EtcdCtl.Command(string.Join(',', voters), "endpoint", "health", "-w", "json"), TimeSpan.FromSeconds(20), ct);
+                await Task.WhenAll(statusTask, healthTask);
+                return Join(members, EtcdCtl.ParseStatus((await statusTask).Output), EtcdCtl.ParseHealth((await healthTask).Output));
             }
             catch (Exception e) when (e is KubeExecutionException or System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
             {

@@ -169,9 +169,18 @@ public sealed class EtcdOverSshTests(ITestOutputHelper output) : IAsyncLifetime
         // without a client certificate from our CA, etcd refuses the client
         var (plainCode, _) = await _nodes.SshAsync(a, "ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 --insecure-skip-tls-verify endpoint health");
         Assert.NotEqual(0, plainCode);
+        var probeWatch = Stopwatch.StartNew();
         var (again, plan) = await reconciler.PlanAsync(definition, inventory, ct);
+        _log.Write($"one probe of 3 nodes + etcd view: {probeWatch.Elapsed.TotalMilliseconds:0} ms");
         Assert.NotEqual(ClusterPhase.EtcdCluster, plan.Phase); // converged: nothing more for etcd
         Assert.All(again.EtcdMembers, m => Assert.True(m.Healthy && !m.IsLearner));
+
+        // a command that overruns its timeout is cancelled; the connection stays usable
+        var connection = await pool.GetAsync(inventory[1], ct);
+        var timing = Stopwatch.StartNew();
+        var overrun = await Assert.ThrowsAsync<RemoteCommandException>(() => connection.RunAsync("sleep 30", TimeSpan.FromSeconds(1), ct));
+        Assert.True(overrun.TimedOut && timing.Elapsed < TimeSpan.FromSeconds(5), $"timeout after {timing.Elapsed}");
+        Assert.True((await connection.RunAsync("true", ct: ct)).Succeeded);
 
         // 2. a writer through the client endpoints over mutual TLS, from now to the end
         using var writerCert = await issuer.IssueAsync(CaKind.KubernetesEtcd, new CertificateProfile { CommonName = "e2e-writer", Usage = CertificateUsage.Client }, ct);
