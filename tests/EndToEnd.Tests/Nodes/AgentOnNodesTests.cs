@@ -9,7 +9,9 @@ namespace NekkoMetal.EndToEnd.Tests.Nodes;
 /// <summary>
 /// Issue 6 must-show 2: real nodes (systemd-nspawn, docs/test-nodes.md) each run the real agent — the Native AOT
 /// executable as a systemd unit — against a real boot server (its own embedded etcd) on the lab bridge, over HTTPS
-/// trusting the boot server's CA, with the agent bootstrap token its rendered configuration hands out. The state
+/// trusting the boot server's CA. Each agent starts with only the bootstrap token its rendered configuration hands
+/// out and the CA file: it enrols (token + CSR of a key it generates → client certificate bound to its serial, kept in
+/// /var/lib/nekko-agent/agent.pem, 0600), after which every heartbeat is mTLS and the token is used up. The state
 /// setter runs with short limits: unreachable after 10 s without a heartbeat, unhealthy after a critical check fails
 /// for 4 s, swept every second. Stopping the agent makes its machine unreachable; a failing critical check (a user
 /// script exiting 2) makes it unhealthy after the grace; recovery makes both healthy again. Timings go to the output.
@@ -100,7 +102,22 @@ public sealed partial class AgentOnNodesTests(ITestOutputHelper output)
         var clock = Stopwatch.StartNew();
         await WaitForState(server, serials[0], "healthy", TimeSpan.FromSeconds(60));
         await WaitForState(server, serials[1], "healthy", TimeSpan.FromSeconds(60));
-        output.WriteLine($"both healthy {clock.Elapsed.TotalSeconds:0.0} s after their agents started");
+        output.WriteLine($"both healthy {clock.Elapsed.TotalSeconds:0.0} s after their agents started (enrolment included)");
+
+        // Each agent enrolled: its key and certificate on the node (0600), its token used up, the server says so.
+        foreach (var (node, i) in nodes.Nodes.Select((n, i) => (n, i)))
+        {
+            var (code, mode) = await node.Cluster.SshAsync(node, "stat -c %a /var/lib/nekko-agent/agent.pem && grep -c 'PRIVATE KEY-----' /var/lib/nekko-agent/agent.pem");
+            Assert.True(code == 0, mode);
+            Assert.Equal(["600", "2"], mode.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            Assert.Contains($"Machine {serials[i]} enrolled its agent", server.Log, StringComparison.Ordinal);
+            var token = (await File.ReadAllTextAsync(Path.Combine(node.Root, "etc/nekko/agent.token"))).Trim();
+            using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+            var csr = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=again", key, System.Security.Cryptography.HashAlgorithmName.SHA256).CreateSigningRequestPem();
+            var again = await lab.Exec("curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", server.CaFile, "-H", "Authorization: Bearer " + token,
+                "-H", "Content-Type: application/json", "--data-binary", JsonSerializer.Serialize(new { csr }), server.ApiUrl + "/api/v1/agent/enrol");
+            Assert.Equal("401", again.Trim());
+        }
 
         // The agent of node 0 stops: unreachable within the timeout (10 s) plus a sweep.
         await Ssh(nodes.Nodes[0], "systemctl stop nekko-agent.service");
