@@ -17,4 +17,6 @@ internal static class EventIds
     public const int LoopIteration = 6150;
     public const int LoopConverged = 6151;
     public const int LoopBlocked = 6152;
+    public const int LoopTermEnded = 6153;
+    public const int LoopRoundFailed = 6154;
 }

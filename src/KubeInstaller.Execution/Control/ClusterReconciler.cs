@@ -7,6 +7,9 @@ using NekkoMetal.KubeInstaller.Planning;
 
 namespace NekkoMetal.KubeInstaller.Execution.Control;
 
+/// <summary>One round: the plan, whether it was converged (up to the last phase), and the batch run, if any.</summary>
+public sealed record ReconcileStep(ClusterPlan Plan, bool Converged, BatchResult? Batch);
+
 /// <summary>How a reconcile run ended.</summary>
 /// <param name="Batches">Every batch run, with its phase and outcome.</param>
 /// <param name="LastPlan">The plan that ended the run (converged, or the last one before the timeout).</param>
@@ -20,7 +23,7 @@ public sealed record ReconcileResult(bool Converged, int Iterations, IReadOnlyLi
 /// converged when the plan has moved past it with nothing held back.
 /// </summary>
 public sealed partial class ClusterReconciler(
-    ClusterProber prober,
+    IClusterProber prober,
     BatchExecutor executor,
     TimeProvider time,
     ILogger<ClusterReconciler> logger)
@@ -32,6 +35,26 @@ public sealed partial class ClusterReconciler(
     {
         var observed = await prober.ProbeAsync(inventory, ct);
         return (observed, ClusterPlanner.Plan(definition, inventory, observed, time.GetUtcNow()));
+    }
+
+    /// <summary>One round: probe, plan, and run the batch when it is of a phase up to <paramref name="lastPhase"/>.</summary>
+    public async Task<ReconcileStep> StepAsync(ClusterDefinition definition, IReadOnlyList<InventoryNode> inventory, ClusterPhase lastPhase, CancellationToken ct)
+    {
+        var (_, plan) = await PlanAsync(definition, inventory, ct);
+        var done = plan.DefinitionErrors.Count == 0 && plan.Blockers.Count == 0 && (plan.Phase is null || plan.Phase > lastPhase);
+        if (done)
+        {
+            return new ReconcileStep(plan, true, null);
+        }
+
+        if (plan.Phase is { } phase && phase <= lastPhase && plan.Operations.Count > 0)
+        {
+            LogIteration(logger, phase, plan.Operations.Count);
+            return new ReconcileStep(plan, false, await executor.RunAsync(plan.Operations, inventory, ct));
+        }
+
+        LogBlocked(logger, string.Join("; ", plan.Blockers.Concat(plan.DefinitionErrors)));
+        return new ReconcileStep(plan, false, null);
     }
 
     public async Task<ReconcileResult> ReconcileAsync(
@@ -50,41 +73,32 @@ public sealed partial class ClusterReconciler(
         {
             ct.ThrowIfCancellationRequested();
             iterations++;
-            var nodes = inventory();
-            var (_, plan) = await PlanAsync(definition, nodes, ct);
-            var done = plan.DefinitionErrors.Count == 0 && plan.Blockers.Count == 0 && (plan.Phase is null || plan.Phase > lastPhase);
-            if (done)
+            var step = await StepAsync(definition, inventory(), lastPhase, ct);
+            if (step.Converged)
             {
                 LogConverged(logger, iterations, watch.Elapsed.TotalSeconds);
-                return new ReconcileResult(true, iterations, batches, plan, watch.Elapsed);
+                return new ReconcileResult(true, iterations, batches, step.Plan, watch.Elapsed);
+            }
+
+            if (step.Batch is { } batch)
+            {
+                batches.Add(batch);
             }
 
             if (watch.Elapsed > timeout)
             {
-                return new ReconcileResult(false, iterations, batches, plan, watch.Elapsed);
+                return new ReconcileResult(false, iterations, batches, step.Plan, watch.Elapsed);
             }
 
-            if (plan.Phase is { } phase && phase <= lastPhase && plan.Operations.Count > 0)
+            if (step.Batch is not { Succeeded: true })
             {
-                LogIteration(logger, iterations, phase, plan.Operations.Count);
-                var result = await executor.RunAsync(plan.Operations, nodes, ct);
-                batches.Add(result);
-                if (result.Succeeded)
-                {
-                    continue;
-                }
+                await Task.Delay(RetryDelay, time, ct);
             }
-            else
-            {
-                LogBlocked(logger, string.Join("; ", plan.Blockers.Concat(plan.DefinitionErrors)));
-            }
-
-            await Task.Delay(RetryDelay, time, ct);
         }
     }
 
-    [LoggerMessage(EventIds.LoopIteration, LogLevel.Information, "Iteration {Iteration}: {Phase}, {Count} operation(s)")]
-    private static partial void LogIteration(ILogger logger, int iteration, ClusterPhase phase, int count);
+    [LoggerMessage(EventIds.LoopIteration, LogLevel.Information, "Plan: {Phase}, {Count} operation(s)")]
+    private static partial void LogIteration(ILogger logger, ClusterPhase phase, int count);
 
     [LoggerMessage(EventIds.LoopConverged, LogLevel.Information, "Converged after {Iterations} iteration(s), {Seconds:0.0} s")]
     private static partial void LogConverged(ILogger logger, int iterations, double seconds);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using NekkoMetal.KubeInstaller.Execution.Control;
 using NekkoMetal.KubeInstaller.Execution.History;
 using NekkoMetal.KubeInstaller.Model;
 using NekkoMetal.KubeInstaller.Planning;
@@ -14,15 +15,19 @@ public sealed record BatchResult(IReadOnlyList<OperationRecord> Records, Excepti
 /// <summary>
 /// Runs a plan's batch in order and stops at the first failure. Order is kept where it matters; nodes are worked
 /// on in parallel (up to <see cref="ExecutorOptions.Parallelism"/>) where it does not: see <see cref="Segments"/>.
-/// Every operation and its outcome is recorded in the history (the ones not run after a failure as skipped).
+/// Every operation and its outcome is recorded in the history (the ones not run after a failure as skipped). Each
+/// operation first passes the gate (the leader's fence, <see cref="FencedOperationGate"/>).
 /// </summary>
 public sealed partial class BatchExecutor(
     IOperationRunner runner,
     IOperationHistory history,
     ExecutorOptions options,
     TimeProvider time,
-    ILogger<BatchExecutor> logger)
+    ILogger<BatchExecutor> logger,
+    IOperationGate? gate = null)
 {
+    private readonly IOperationGate _gate = gate ?? OpenGate.Instance;
+
     public async Task<BatchResult> RunAsync(IReadOnlyList<ClusterOperation> batch, IReadOnlyList<InventoryNode> inventory, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(batch);
@@ -64,6 +69,7 @@ public sealed partial class BatchExecutor(
                         LogStarted(logger, op.Description);
                         try
                         {
+                            await _gate.EnterAsync(ct);
                             await runner.RunAsync(op, inventory, ct);
                             var finished = time.GetUtcNow();
                             LogSucceeded(logger, op.Description, (finished - started).TotalMilliseconds);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Etcdserverpb;
 using Google.Protobuf;
+using NekkoMetal.Inventory.Leadership;
 using NekkoMetal.Inventory.Storage;
 
 namespace NekkoMetal.KubeInstaller.Execution.History;
@@ -19,7 +20,11 @@ public interface IOperationHistory
 /// The operation history in etcd at <c>kube/history/{unix-ms}-{seq}</c> (keys sort by time), bounded to
 /// <see cref="MaxEntries"/>: after each write, the oldest entries beyond the bound are deleted.
 /// </summary>
-public sealed class EtcdOperationHistory(EtcdStore store, int maxEntries = 1000) : IOperationHistory
+/// <remarks>
+/// With <paramref name="leadership"/>, every record is written in a transaction fenced on the leadership key: a
+/// deposed leader's records are refused (<see cref="Control.LeadershipLostException"/>).
+/// </remarks>
+public sealed class EtcdOperationHistory(EtcdStore store, int maxEntries = 1000, ILeadership? leadership = null) : IOperationHistory
 {
     private readonly KubeKeys _keys = new(store.Keys);
     private long _sequence;
@@ -35,7 +40,23 @@ public sealed class EtcdOperationHistory(EtcdStore store, int maxEntries = 1000)
     {
         ArgumentNullException.ThrowIfNull(record);
         var key = _keys.HistoryEntry(record.FinishedAt, Interlocked.Increment(ref _sequence));
-        await store.PutAsync(key, ByteString.CopyFrom(JsonSerializer.SerializeToUtf8Bytes(record, Json)), ct);
+        var value = ByteString.CopyFrom(JsonSerializer.SerializeToUtf8Bytes(record, Json));
+        if (leadership is null)
+        {
+            await store.PutAsync(key, value, ct);
+        }
+        else
+        {
+            var fence = leadership.Fence ?? throw new Control.LeadershipLostException("not the kube-installer leader: history not written");
+            var txn = new TxnRequest();
+            txn.Compare.Add(Control.Fencing.Compare(fence));
+            txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = value } });
+            if (!(await store.TxnAsync(txn, ct)).Succeeded)
+            {
+                throw new Control.LeadershipLostException("not the kube-installer leader (fence check failed): history not written");
+            }
+        }
+
         await TrimAsync(ct);
     }
 

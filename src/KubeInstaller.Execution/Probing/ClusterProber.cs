@@ -6,13 +6,19 @@ using NekkoMetal.KubeInstaller.Planning;
 
 namespace NekkoMetal.KubeInstaller.Execution.Probing;
 
+/// <summary>Observes the cluster for the planner (over SSH in production; a fake in controller tests).</summary>
+public interface IClusterProber
+{
+    Task<ObservedCluster> ProbeAsync(IReadOnlyList<InventoryNode> inventory, CancellationToken ct);
+}
+
 /// <summary>
 /// Observes the cluster for the planner: each inventory node over SSH (one script, in parallel), then the etcd
 /// member list and the health of every member, through <c>etcdctl</c> on the first node whose etcd answers as a
 /// voting member. Kubernetes API probes (Nodes, <c>/readyz</c>) and the last etcd backup are not built yet:
 /// they are reported empty, so phases after the etcd phase see no API.
 /// </summary>
-public sealed partial class ClusterProber(NodeConnectionPool connections, ILogger<ClusterProber> logger)
+public sealed partial class ClusterProber(NodeConnectionPool connections, ILogger<ClusterProber> logger) : IClusterProber
 {
     public async Task<ObservedCluster> ProbeAsync(IReadOnlyList<InventoryNode> inventory, CancellationToken ct)
     {
