@@ -122,6 +122,12 @@ public sealed class ReplacementControllerTests(EtcdFixture etcd) : IAsyncLifetim
         Assert.Equal(0, await controller.SweepAsync(default)); // converged
         Assert.Equal(2, _wake.Sent.Count);
 
+        // The spare's agent is asked to reboot (into its new role's install): handed out with the next heartbeat, once.
+        Assert.Equal(AgentAction.Reboot, (await _health.GetAsync("S1", default))!.PendingAction!.Action);
+        Assert.Equal(AgentAction.Reboot, (await Beat("S1")).PendingAction!.Action);
+        Assert.Null((await Beat("S1")).PendingAction);
+        Assert.Null((await _health.GetAsync("S1", default))!.PendingAction);
+
         var audit = await _inv.Services.GetRequiredService<AuditLog>().QueryAsync(new AuditQuery { Serial = "W1" }, default);
         var mine = audit.Where(e => e.Actor == ReplacementController.Actor).Select(e => e.Action).Order(StringComparer.Ordinal).ToList();
         string[] expected = [AuditActions.ReplacementStart, AuditActions.MachineState, AuditActions.ReplacementWake, AuditActions.ReplacementWake,
@@ -151,6 +157,23 @@ public sealed class ReplacementControllerTests(EtcdFixture etcd) : IAsyncLifetim
         Assert.Equal(1, await controller.SweepAsync(default));
         Assert.Equal("worker", (await Get("S2")).Role);
         Assert.Equal(MachineState.Retired, (await Get("W2")).State);
+    }
+
+    [Fact]
+    public async Task An_action_needs_an_agent_that_heartbeats_and_is_audited()
+    {
+        await Machine("A1", "worker", MachineState.Healthy, "52:54:00:cc:04:01");
+        await Assert.ThrowsAsync<ConflictException>(() => _health.RequestActionAsync("A1", AgentAction.PowerOff, null, "admin", null, default));
+        await Assert.ThrowsAsync<NotFoundException>(() => _health.RequestActionAsync("NOPE", AgentAction.Reboot, null, "admin", null, default));
+        Assert.Null((await _health.GetAsync("A1", default))?.PendingAction);
+
+        await Beat("A1");
+        var pending = await _health.RequestActionAsync("A1", AgentAction.PowerOff, "sleep until needed", "alice", null, default);
+        Assert.Equal((AgentAction.PowerOff, "alice"), (pending.Action, pending.RequestedBy));
+        var audit = await _inv.Services.GetRequiredService<AuditLog>().QueryAsync(new AuditQuery { Serial = "A1" }, default);
+        Assert.Contains(audit, e => e.Action == AuditActions.MachineAction && e.Actor == "alice" && e.Reason == "sleep until needed");
+        Assert.Equal(AgentAction.PowerOff, (await Beat("A1")).PendingAction!.Action);
+        Assert.Null((await Beat("A1")).PendingAction);
     }
 
     [Fact]

@@ -87,7 +87,7 @@ public static partial class AgentApi
 
         var record = await health.RecordAsync(heartbeat, server.ServerId, ct); // 404 for a serial the inventory does not know
         var state = cache.GetMachine(record.Serial)?.State ?? MachineState.Uninitialized;
-        return TypedResults.Ok(new HeartbeatAck(record.Serial, record.LastHeartbeatAt, state));
+        return TypedResults.Ok(new HeartbeatAck(record.Serial, record.LastHeartbeatAt, state, record.PendingAction?.Action));
     }
 
     /// <summary>A refused agent identity as a problem: 401 (no or untrusted certificate) or 403 (machine unknown or retired).</summary>

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using NekkoMetal.BootServer.Auth;
 using NekkoMetal.Inventory;
 using NekkoMetal.Inventory.Boot;
+using NekkoMetal.Inventory.Health;
 using NekkoMetal.Inventory.Machines;
 using NekkoMetal.Inventory.Storage;
 
@@ -33,7 +34,22 @@ public static class MachinesApi
             .WithSummary("Move a machine to another lifecycle state, as the transition table allows")
             .Accepts<StateChange>("application/json")
             .ProducesProblem(400).ProducesProblem(404).ProducesProblem(409);
+        g.MapPost("/{serial}/actions", RequestAction).WithName("RequestMachineAction").RequireAuthorization(Policies.Write)
+            .WithSummary("Ask the machine's agent to reboot or power off: handed to it with the answer to its next heartbeat (once); 409 while no agent heartbeats")
+            .Accepts<ActionRequest>("application/json")
+            .Produces<PendingAction>(202).ProducesProblem(400).ProducesProblem(404).ProducesProblem(409);
         return api;
+    }
+
+    /// <summary>Body of POST /machines/{serial}/actions.</summary>
+    public sealed record ActionRequest(AgentAction? Action = null, string? Reason = null);
+
+    private static async Task<Accepted<PendingAction>> RequestAction(string serial, HttpContext context, HealthRepository health, CancellationToken ct)
+    {
+        var body = await JsonBody.ReadAsync<ActionRequest>(context.Request, ct);
+        var action = body.Action ?? throw new ValidationException("action", "is required: reboot or power-off");
+        var pending = await health.RequestActionAsync(serial, action, body.Reason, Actor(context), fence: null, ct);
+        return TypedResults.Accepted($"/api/v1/machines/{Uri.EscapeDataString(serial)}/health", pending);
     }
 
     /// <summary>Body of PUT /machines/{serial}/state.</summary>

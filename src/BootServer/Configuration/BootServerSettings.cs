@@ -63,6 +63,7 @@ public static class BootServerSettings
         new("replacementCooldownSeconds", "--replacement-cooldown-seconds", "NEKKO_REPLACEMENT_COOLDOWN_SECONDS", "a machine that took a role by replacement is not replaced again for this long (default 1800)"),
         new("wakeTimeoutSeconds", "--wake-timeout-seconds", "NEKKO_WAKE_TIMEOUT_SECONDS", "a chosen spare that sends no heartbeat this long is given up on; another is chosen (default 600)"),
         new("wakeIntervalSeconds", "--wake-interval-seconds", "NEKKO_WAKE_INTERVAL_SECONDS", "Wake-on-LAN packets are repeated this often while waiting for the spare (default 30)"),
+        new("replacementRebootSpare", "--replacement-reboot-spare", "NEKKO_REPLACEMENT_REBOOT_SPARE", "ask a spare's agent to reboot when it takes a role, so it network-boots into that role's install (default true)"),
         new("spareRole", "--spare-role", "NEKKO_SPARE_ROLE", "role of spare machines (default spare)"),
         new("controlPlaneRoles", "--control-plane-roles", "NEKKO_CONTROL_PLANE_ROLES", "comma-separated control-plane roles, replaced one at a time (default control-plane)"),
         new("wolBroadcast", "--wol-broadcast", "NEKKO_WOL_BROADCAST", "address of Wake-on-LAN packets (default: the directed broadcast of the spare's IPAM subnet)"),

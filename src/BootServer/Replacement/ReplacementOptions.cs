@@ -29,6 +29,9 @@ public sealed class ReplacementOptions
     /// <summary>Magic packets are repeated this often while waiting for the spare.</summary>
     public double WakeIntervalSeconds { get; set; } = 30;
 
+    /// <summary>Whether a spare that takes a role is asked to reboot (to network-boot into its new role's install).</summary>
+    public bool ReplacementRebootSpare { get; set; } = true;
+
     /// <summary>The role of spares.</summary>
     public string SpareRole { get; set; } = "spare";
 
@@ -53,6 +56,7 @@ public sealed class ReplacementOptions
         WakeTimeout = TimeSpan.FromSeconds(WakeTimeoutSeconds),
         WakeInterval = TimeSpan.FromSeconds(WakeIntervalSeconds),
         AwakeWithin = TimeSpan.FromSeconds(unreachableAfterSeconds),
+        RebootSpare = ReplacementRebootSpare,
         SpareRole = SpareRole,
         ControlPlaneRoles = ControlPlaneRoleSet,
         Constraints = RoleConstraints,

@@ -34,6 +34,7 @@ public static class AuditActions
     public const string MachineUpdate = "machine.update";
     public const string MachineState = "machine.state";
     public const string MachineDelete = "machine.delete";
+    public const string MachineAction = "machine.action";
     public const string IpamUpdate = "ipam.update";
     public const string TokenCreate = "token.create";
     public const string TokenDelete = "token.delete";

@@ -108,4 +108,5 @@ public static class HeartbeatLimits
 /// <param name="Serial">The machine.</param>
 /// <param name="ReceivedAt">When the boot server received it (its clock).</param>
 /// <param name="State">The machine's state (the state setter may change it on its next sweep).</param>
-public sealed record HeartbeatAck(string Serial, DateTimeOffset ReceivedAt, Machines.MachineState State);
+/// <param name="Action">An action the agent is to carry out now (reboot, power-off), or null; handed out once.</param>
+public sealed record HeartbeatAck(string Serial, DateTimeOffset ReceivedAt, Machines.MachineState State, AgentAction? Action = null);

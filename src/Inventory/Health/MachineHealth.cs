@@ -21,6 +21,9 @@ public sealed record MachineHealth
 
     public IReadOnlyList<CheckRecord> Checks { get; init; } = [];
 
+    /// <summary>An action the agent is to carry out, handed to it (and removed) with the answer to its next heartbeat.</summary>
+    public PendingAction? PendingAction { get; init; }
+
     /// <summary>etcd mod_revision of the key (not stored).</summary>
     [JsonIgnore]
     public long Revision { get; init; }
@@ -45,3 +48,17 @@ public sealed record CheckRecord(string Name, CheckStatus Status, string? Messag
         return new CheckRecord(result.Name, result.Status, result.Message, result.Critical, failingSince);
     }
 }
+
+/// <summary>What an agent can be asked to do on its machine.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<AgentAction>))]
+public enum AgentAction
+{
+    /// <summary>Reboot (e.g. to network-boot into a reinstall).</summary>
+    [JsonStringEnumMemberName("reboot")] Reboot,
+
+    /// <summary>Power off (e.g. to put a spare to sleep until Wake-on-LAN).</summary>
+    [JsonStringEnumMemberName("power-off")] PowerOff,
+}
+
+/// <summary>An action waiting for the machine's next heartbeat: delivered at most once.</summary>
+public sealed record PendingAction(AgentAction Action, DateTimeOffset RequestedAt, string RequestedBy, string? Reason);

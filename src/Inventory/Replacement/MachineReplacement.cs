@@ -106,6 +106,12 @@ public sealed record ReplacementSettings
     /// <summary>A spare heartbeating more recently than this is awake (no Wake-on-LAN needed).</summary>
     public TimeSpan AwakeWithin { get; init; } = TimeSpan.FromSeconds(90);
 
+    /// <summary>
+    /// Whether a spare that takes a role is asked (through its agent) to reboot, so that it network-boots into the
+    /// install of that role's profile at once rather than at its next reboot.
+    /// </summary>
+    public bool RebootSpare { get; init; } = true;
+
     /// <summary>The role of spares.</summary>
     public string SpareRole { get; init; } = "spare";
 

@@ -19,7 +19,7 @@ public interface IWakeOnLan
 /// leadership fence on every write (machines' state and role through <see cref="MachineRepository"/>, replacement
 /// records through <see cref="ReplacementRepository"/>), all audited with actor <see cref="Actor"/>. A spare taking a
 /// role is due for an install of that role's profile at its next network boot (its install record is for another
-/// role).
+/// role); with <see cref="ReplacementSettings.RebootSpare"/> its agent is asked to reboot at once.
 /// </summary>
 public sealed partial class ReplacementController(
     MachineRepository machines,
@@ -150,6 +150,10 @@ public sealed partial class ReplacementController(
                     var current = Required(record, t);
                     var reason = $"takes role '{t.Role}' of failed machine {t.Failed} (heartbeat at {t.HeartbeatAt:O})";
                     await machines.UpdateAsync(t.Spare, new MachinePatch { Role = t.Role }, Actor, reason, fence, ct);
+                    if (settings.RebootSpare)
+                    {
+                        await health.RequestActionAsync(t.Spare, AgentAction.Reboot, $"took role '{t.Role}': reboot to install its profile", Actor, fence, ct);
+                    }
                     if (ctx.Cache.GetMachine(t.Failed) is { State: MachineState.Retiring })
                     {
                         await machines.SetStateAsync(t.Failed, MachineState.Retired, $"replaced: spare {t.Spare} carries role '{t.Role}'", Actor, fence, ct);
