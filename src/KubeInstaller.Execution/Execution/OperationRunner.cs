@@ -66,7 +66,10 @@ public sealed class OperationRunner(
                     }
 
                     await node.WriteFileAsync(Required(op, P.Path), Encoding.UTF8.GetBytes(content), Convert.ToInt32("644", 8), ct);
-                    await node.RunCheckedAsync("systemctl daemon-reload && systemctl enable " + ShellQuoting.Quote(Required(op, P.Unit)), ct: ct);
+                    // enable only when not yet enabled: where a SysV script of the same name exists (Debian's etcd
+                    // package ships /etc/init.d/etcd), enable runs update-rc.d, which takes seconds
+                    var unit = ShellQuoting.Quote(Required(op, P.Unit));
+                    await node.RunCheckedAsync($"systemctl daemon-reload && {{ systemctl is-enabled --quiet {unit} || systemctl enable {unit}; }}", ct: ct);
                     break;
                 }
 

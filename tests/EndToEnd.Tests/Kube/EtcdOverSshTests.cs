@@ -237,6 +237,7 @@ public sealed class EtcdOverSshTests(ITestOutputHelper output) : IAsyncLifetime
         _log.Write($"writer: {acknowledged.Count} acknowledged writes, {writer.Failures} failed attempts, longest error window {writer.LongestErrorWindow.TotalSeconds:0.00} s, lost {lost.Count}");
         Assert.True(acknowledged.Count > 100, $"the writer wrote too little ({acknowledged.Count})");
         Assert.Empty(lost);
+        Assert.True(writer.LongestErrorWindow < TimeSpan.FromSeconds(15), $"writes failed for {writer.LongestErrorWindow} in a row: quorum was lost");
 
         // 6. a changed host key: the executor refuses the node
         await Ssh(b, "rm -f /etc/ssh/ssh_host_* && ssh-keygen -A >/dev/null && systemctl restart ssh");
