@@ -18,6 +18,7 @@ internal static class EventIds
     public const int HeartbeatRefused = 5054;
     public const int HeartbeatNoServer = 5055;
     public const int HeartbeatServerSwitched = 5056;
+    public const int HeartbeatBadAnswer = 5057;
 
     public const int CredentialsObtained = 5100;
     public const int CredentialsRefused = 5101;
@@ -26,4 +27,8 @@ internal static class EventIds
     public const int CredentialsMissing = 5104;
     public const int CredentialsUnreadable = 5105;
     public const int CredentialsUnusable = 5106;
+    public const int ActionRunning = 5200;
+    public const int ActionFailed = 5201;
+    public const int ActionNotAllowed = 5202;
+    public const int ActionUnknown = 5203;
 }

@@ -9,11 +9,13 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
+using NekkoMetal.NodeAgent.Actions;
 using NekkoMetal.NodeAgent.Agent;
 using NekkoMetal.NodeAgent.Checks;
 using NekkoMetal.NodeAgent.Enrolment;
 using NekkoMetal.NodeAgent.Facts;
 using NekkoMetal.NodeAgent.Heartbeat;
+using NekkoMetal.NodeAgent.Platform;
 
 namespace NekkoMetal.NodeAgent.Tests;
 
@@ -58,6 +60,55 @@ public sealed class HttpHeartbeatSinkTests : IAsyncLifetime
     }
 
     private HttpHeartbeatSink Sink(params string[] urls) => Sink(_client, urls);
+
+    /// <summary>A sink whose local actions are the real ones, with commands that append to <paramref name="log"/> instead of rebooting.</summary>
+    private HttpHeartbeatSink SinkWithActions(string url, string log, bool allow = true)
+    {
+        var options = Options.Create(new AgentOptions
+        {
+            BootServers = [url],
+            CaFile = Path.Combine(_dir, "ca.pem"),
+            AllowActions = allow,
+            RebootCommand = ["/bin/sh", "-c", $"echo reboot >> '{log}'"],
+            PowerOffCommand = ["/bin/sh", "-c", $"echo power-off >> '{log}'"],
+        });
+        return new HttpHeartbeatSink(options, new FixedCertificate(_client), TimeProvider.System, NullLogger<HttpHeartbeatSink>.Instance,
+            new LocalActions(options, new CommandRunner(), NullLogger<LocalActions>.Instance));
+    }
+
+    [Theory]
+    [InlineData("reboot", true, "reboot")]
+    [InlineData("power-off", true, "power-off")]
+    [InlineData("power-off", false, "")] // agent:allowActions false: ignored
+    [InlineData("self-destruct", true, "")] // unknown: ignored
+    [InlineData(null, true, "")]
+    public async Task The_action_in_the_answer_is_carried_out_by_its_command(string? action, bool allow, string expected)
+    {
+        var answer = JsonSerializer.Serialize(new { serial = "SN-1", receivedAt = DateTimeOffset.UtcNow, state = "healthy", action });
+        var server = await StandIn.StartAsync(_ca, HttpStatusCode.OK, answer);
+        _servers.Add(server);
+        var log = Path.Combine(_dir, "actions.log");
+        using var sink = SinkWithActions(server.Url, log, allow);
+
+        await sink.SendAsync(Heartbeat("SN-1"), CancellationToken.None);
+
+        Assert.Single(server.Received);
+        Assert.Equal(expected, File.Exists(log) ? (await File.ReadAllTextAsync(log)).Trim() : "");
+    }
+
+    [Fact]
+    public async Task An_unreadable_answer_changes_nothing()
+    {
+        var server = await StandIn.StartAsync(_ca, HttpStatusCode.OK, "{not json");
+        _servers.Add(server);
+        var log = Path.Combine(_dir, "actions.log");
+        using var sink = SinkWithActions(server.Url, log);
+
+        await sink.SendAsync(Heartbeat("SN-1"), CancellationToken.None);
+
+        Assert.Single(server.Received);
+        Assert.False(File.Exists(log));
+    }
 
     private HttpHeartbeatSink Sink(X509Certificate2? client, params string[] urls) => new(
         Options.Create(new AgentOptions
@@ -227,7 +278,7 @@ public sealed class HttpHeartbeatSinkTests : IAsyncLifetime
 
         public List<(string? Authorization, string? ClientCertificate, string Body)> Received { get; } = [];
 
-        public static async Task<StandIn> StartAsync(TestCa ca, HttpStatusCode status)
+        public static async Task<StandIn> StartAsync(TestCa ca, HttpStatusCode status, string? answer = null)
         {
             var certificate = ca.IssueServer();
             var builder = WebApplication.CreateSlimBuilder();
@@ -249,7 +300,7 @@ public sealed class HttpHeartbeatSinkTests : IAsyncLifetime
                     self.Received.Add((context.Request.Headers.Authorization.ToString(), context.Connection.ClientCertificate?.Thumbprint, body));
                 }
 
-                return Results.StatusCode((int)status);
+                return answer is null ? Results.StatusCode((int)status) : Results.Content(answer, "application/json", statusCode: (int)status);
             });
             await app.StartAsync();
             var address = app.Urls.First().Replace("[::]", "127.0.0.1", StringComparison.Ordinal);

@@ -40,6 +40,11 @@ public sealed class Lab : IAsyncDisposable
         await Run("ip", "netns", "add", lab.Name);
         await lab.Exec("ip", "link", "set", "lo", "up");
         await lab.Exec("ip", "link", "add", Bridge, "type", "bridge", "stp_state", "0", "forward_delay", "0");
+
+        // A fixed (locally administered) MAC: a bridge without one takes the lowest of its ports' MACs and changes it
+        // when ports come and go (a node stopped, a host added), which leaves every neighbour's ARP entry for the
+        // boot server stale for a while — heartbeats then stop for seconds for no reason of the test's.
+        await lab.Exec("ip", "link", "set", Bridge, "address", "02:6e:6b:00:00:01");
         await lab.Exec("ip", "addr", "add", lab.ServerAddress + "/24", "dev", Bridge);
         await lab.Exec("ip", "addr", "add", $"fd00:{octet:x}::1/64", "dev", Bridge, "nodad");
         for (var i = 0; i < taps; i++)

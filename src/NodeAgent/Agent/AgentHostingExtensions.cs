@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using NekkoMetal.NodeAgent.Actions;
 using NekkoMetal.NodeAgent.Checks;
 using NekkoMetal.NodeAgent.Enrolment;
 using NekkoMetal.NodeAgent.Facts;
@@ -29,12 +30,14 @@ internal static class AgentHostingExtensions
         services.TryAddSingleton(sp => new HostRoot(Options(sp).HostRoot));
         services.TryAddSingleton(sp => new FactCollector(sp.GetRequiredService<HostRoot>(), sp.GetRequiredService<ICommandRunner>()));
         services.TryAddSingleton<LogHeartbeatSink>();
+        services.TryAddSingleton<ILocalActions>(sp => new LocalActions(
+            sp.GetRequiredService<IOptions<AgentOptions>>(), sp.GetRequiredService<ICommandRunner>(), sp.GetRequiredService<ILogger<LocalActions>>()));
         services.TryAddSingleton<IClientCertificateSource>(sp => new AgentCredentials(
             sp.GetRequiredService<IOptions<AgentOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<AgentCredentials>>()));
         services.TryAddSingleton<IHeartbeatSink>(sp => Options(sp).BootServers.Count > 0
             ? new HttpHeartbeatSink(
                 sp.GetRequiredService<IOptions<AgentOptions>>(), sp.GetRequiredService<IClientCertificateSource>(),
-                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<HttpHeartbeatSink>>())
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<HttpHeartbeatSink>>(), sp.GetRequiredService<ILocalActions>())
             : sp.GetRequiredService<LogHeartbeatSink>());
 
         services.AddSingleton<IHealthCheck>(sp => new FilesystemCheck(sp.GetRequiredService<HostRoot>(), Options(sp).Thresholds));

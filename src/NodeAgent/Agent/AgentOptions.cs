@@ -58,4 +58,25 @@ public sealed class AgentOptions
     public IReadOnlyList<string> EffectiveCriticalChecks => CriticalChecks is { } configured ? [.. configured] : ["filesystem", "disk-smart", "disk-kernel-log", "kubelet"];
 
     public HealthThresholds Thresholds { get; set; } = new();
+
+    /// <summary>Whether the agent carries out what the boot servers ask in a heartbeat's answer (reboot, power-off).</summary>
+    public bool AllowActions { get; set; } = true;
+
+    /// <summary>The command of a reboot (program and arguments).</summary>
+    /// <remarks>Replaced as a whole when configured (the binder would append to an initialised list, so the default lives in the getter).</remarks>
+    public IList<string> RebootCommand
+    {
+        get => _rebootCommand ?? ["systemctl", "reboot"];
+        set => _rebootCommand = value;
+    }
+
+    /// <summary>The command of a power-off (program and arguments).</summary>
+    public IList<string> PowerOffCommand
+    {
+        get => _powerOffCommand ?? ["systemctl", "poweroff"];
+        set => _powerOffCommand = value;
+    }
+
+    private IList<string>? _rebootCommand;
+    private IList<string>? _powerOffCommand;
 }

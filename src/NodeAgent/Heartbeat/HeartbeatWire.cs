@@ -14,6 +14,12 @@ internal sealed record HeartbeatBody(string Serial, DateTimeOffset Timestamp, IR
 /// <summary>One check in a heartbeat: <c>critical</c> marks the checks whose failure makes the machine unhealthy.</summary>
 internal sealed record HeartbeatCheck(string Name, CheckStatus Status, string? Message, bool Critical);
 
+/// <summary>The answer to a heartbeat: what the agent needs of it (unknown members are ignored).</summary>
+/// <param name="State">The machine's lifecycle state.</param>
+/// <param name="Action">An action to carry out now (<c>reboot</c>, <c>power-off</c>), handed out once; null for none.</param>
+internal sealed record HeartbeatAnswer(string? State, string? Action);
+
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(HeartbeatBody))]
+[JsonSerializable(typeof(HeartbeatAnswer))]
 internal sealed partial class HeartbeatJson : JsonSerializerContext;

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using NekkoMetal.NodeAgent.Actions;
 using NekkoMetal.NodeAgent.Agent;
 using NekkoMetal.NodeAgent.Enrolment;
 
@@ -31,8 +32,12 @@ internal sealed partial class HttpHeartbeatSink : IHeartbeatSink, IDisposable
     private int _preferred;
     private string? _serial;
 
-    public HttpHeartbeatSink(IOptions<AgentOptions> options, IClientCertificateSource credentials, TimeProvider time, ILogger<HttpHeartbeatSink> logger)
+    private readonly ILocalActions? _actions;
+
+    public HttpHeartbeatSink(IOptions<AgentOptions> options, IClientCertificateSource credentials, TimeProvider time, ILogger<HttpHeartbeatSink> logger,
+        ILocalActions? actions = null)
     {
+        _actions = actions;
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
         _credentials = credentials;
@@ -82,6 +87,7 @@ internal sealed partial class HttpHeartbeatSink : IHeartbeatSink, IDisposable
                     }
 
                     _preferred = index;
+                    await RunActionAsync(response, url, cancellationToken);
                     return;
                 }
 
@@ -101,6 +107,29 @@ internal sealed partial class HttpHeartbeatSink : IHeartbeatSink, IDisposable
         }
 
         LogNoServer(_logger, servers.Count);
+    }
+
+    /// <summary>
+    /// Carries out the action the answer holds, if any. The server hands an action out once: it is run even when the
+    /// answer arrives late; a malformed answer is logged and changes nothing.
+    /// </summary>
+    private async Task RunActionAsync(HttpResponseMessage response, string url, CancellationToken cancellationToken)
+    {
+        HeartbeatAnswer? answer;
+        try
+        {
+            answer = await response.Content.ReadFromJsonAsync(HeartbeatJson.Default.HeartbeatAnswer, cancellationToken);
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or NotSupportedException or HttpRequestException)
+        {
+            LogBadAnswer(_logger, url, e.Message);
+            return;
+        }
+
+        if (answer?.Action is { Length: > 0 } action && _actions is not null)
+        {
+            await _actions.RunAsync(action, cancellationToken);
+        }
     }
 
     /// <summary>A check counts as critical when named in <see cref="AgentOptions.CriticalChecks"/>; "script:*" there marks every user script.</summary>
@@ -133,6 +162,9 @@ internal sealed partial class HttpHeartbeatSink : IHeartbeatSink, IDisposable
 
     [LoggerMessage(EventId = EventIds.HeartbeatNoServer, Level = LogLevel.Error, Message = "No boot server of {Count} took the heartbeat; the next interval tries again")]
     private static partial void LogNoServer(ILogger logger, int count);
+
+    [LoggerMessage(EventId = EventIds.HeartbeatBadAnswer, Level = LogLevel.Warning, Message = "Boot server {Url} took the heartbeat but its answer was not readable: {Reason}")]
+    private static partial void LogBadAnswer(ILogger logger, string url, string reason);
 
     [LoggerMessage(EventId = EventIds.HeartbeatServerSwitched, Level = LogLevel.Information, Message = "Heartbeats now go to {Url}")]
     private static partial void LogSwitched(ILogger logger, string url);

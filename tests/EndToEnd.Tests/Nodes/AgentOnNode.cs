@@ -100,6 +100,9 @@ public static partial class AgentOnNode
     public static async Task<JsonElement> MachineAsync(BootServerInLab server, string serial) =>
         JsonDocument.Parse(await server.ApiAsync("GET", "/api/v1/machines/" + serial)).RootElement;
 
+    public static async Task<JsonElement> HealthAsync(BootServerInLab server, string serial) =>
+        JsonDocument.Parse(await server.ApiAsync("GET", $"/api/v1/machines/{serial}/health")).RootElement;
+
     public static async Task<string> StateAsync(BootServerInLab server, string serial) =>
         (await MachineAsync(server, serial)).GetProperty("state").GetString()!;
 

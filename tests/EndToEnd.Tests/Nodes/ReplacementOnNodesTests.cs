@@ -87,6 +87,7 @@ public sealed class ReplacementOnNodesTests(ITestOutputHelper output)
 
         await AgentOnNode.WaitForStateAsync(server, worker, "unreachable", TimeSpan.FromSeconds(40), output);
         var unreachable = clock.Elapsed;
+        Assert.True(unreachable >= TimeSpan.FromSeconds(7), $"unreachable {unreachable} after the kill: its heartbeats had stopped before (limit 10 s, interval 2 s)");
         await AgentOnNode.WaitForStateAsync(server, worker, "retiring", TimeSpan.FromSeconds(30), output);
         var retiring = clock.Elapsed;
         var packetAt = await woken.Task.WaitAsync(TimeSpan.FromSeconds(30));
@@ -101,6 +102,30 @@ public sealed class ReplacementOnNodesTests(ITestOutputHelper output)
         var roleTaken = clock.Elapsed;
         Assert.True(role == "worker", $"the spare still has role '{role}'; log:\n{server.Log}");
         await AgentOnNode.WaitForStateAsync(server, worker, "retired", TimeSpan.FromSeconds(10), output);
+
+        // The spare's agent is asked to reboot (to network-boot into its new role's install): the node reboots
+        // (a new boot id) and its agent heartbeats again.
+        var firstBoot = await BootIdAsync(nodes.Nodes[1]);
+        var bootId = firstBoot;
+        while (clock.Elapsed < roleTaken + TimeSpan.FromSeconds(120) && (bootId is null || bootId == firstBoot))
+        {
+            await Task.Delay(500);
+            bootId = await BootIdAsync(nodes.Nodes[1]);
+        }
+
+        var rebooted = clock.Elapsed;
+        Assert.True(bootId is not null && bootId != firstBoot, $"the spare's node did not reboot; log:\n{server.Log}");
+        var beatBefore = (await AgentOnNode.HealthAsync(server, spare)).GetProperty("health").GetProperty("lastHeartbeatAt").GetDateTimeOffset();
+        var beatAfter = beatBefore;
+        while (clock.Elapsed < rebooted + TimeSpan.FromSeconds(60) && beatAfter <= beatBefore)
+        {
+            await Task.Delay(500);
+            beatAfter = (await AgentOnNode.HealthAsync(server, spare)).GetProperty("health").GetProperty("lastHeartbeatAt").GetDateTimeOffset();
+        }
+
+        var heartbeatsAgain = clock.Elapsed;
+        Assert.True(beatAfter > beatBefore, "no heartbeat from the spare after its reboot");
+        Assert.Contains("machine.action", await server.ApiAsync("GET", $"/api/v1/audit?serial={spare}"), StringComparison.Ordinal);
 
         // The packet as it crossed the bridge: UDP from the boot server to the segment's broadcast, port 9, 102 bytes.
         (TimeSpan At, byte[] Payload, EndPoint From) first;
@@ -126,9 +151,17 @@ public sealed class ReplacementOnNodesTests(ITestOutputHelper output)
             $"retiring {retiring.TotalSeconds:0.0} s (replace after 3 s), magic packet {packetAt.TotalSeconds:0.0} s, spare node up (SSH answers) {spareStarted.TotalSeconds:0.0} s, " +
             $"spare carries the role {roleTaken.TotalSeconds:0.0} s (first heartbeat {record.GetProperty("spareHeartbeatAt").GetString()}, " +
             $"started {record.GetProperty("startedAt").GetString()}, completed {record.GetProperty("completedAt").GetString()}); " +
-            $"{captured.Count} packet(s) captured, {record.GetProperty("wakePackets").GetInt32()} sent");
+            $"{captured.Count} packet(s) captured, {record.GetProperty("wakePackets").GetInt32()} sent; " +
+            $"rebooted (new boot id seen) {rebooted.TotalSeconds:0.0} s, heartbeats again {heartbeatsAgain.TotalSeconds:0.0} s");
         Directory.Delete(discovery, recursive: true);
         _ = listener; // ends with the socket
+    }
+
+    /// <summary>The node's boot id (a new one per boot), or null while it does not answer.</summary>
+    private static async Task<string?> BootIdAsync(TestNode node)
+    {
+        var (code, text) = await node.Cluster.SshAsync(node, "cat /proc/sys/kernel/random/boot_id", TimeSpan.FromSeconds(10));
+        return code == 0 ? text.Trim() : null;
     }
 
     /// <summary>Written out here rather than taken from the product's code: 6 × 0xFF, then the MAC 16 times.</summary>
