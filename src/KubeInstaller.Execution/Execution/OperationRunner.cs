@@ -90,7 +90,7 @@ public sealed class OperationRunner(
                 }
 
             case OperationKind.WaitHealthy:
-                await WaitHealthyAsync(op, await OnAsync(op, inventory, ct), ct);
+                await WaitHealthyAsync(op, NodeOf(op, inventory), ct);
                 break;
             case OperationKind.AddEtcdLearner:
                 await AddLearnerAsync(op, inventory, ct);
@@ -211,16 +211,31 @@ public sealed class OperationRunner(
 
     // ---- health ------------------------------------------------------------------------------------------------
 
-    private async Task WaitHealthyAsync(ClusterOperation op, NodeConnection node, CancellationToken ct)
+    private async Task WaitHealthyAsync(ClusterOperation op, InventoryNode target, CancellationToken ct)
     {
         var component = Enum.GetValues<ClusterComponent>().FirstOrDefault(c => c.ToWire() == Required(op, P.Component));
         var deadline = time.GetUtcNow() + options.HealthTimeout;
         string last = "";
         while (true)
         {
-            var (healthy, detail) = component == ClusterComponent.Etcd
-                ? await EtcdLocalHealthAsync(node, ct)
-                : await HttpHealthAsync(node, component, ct);
+            bool healthy;
+            string detail;
+            try
+            {
+                var node = await connections.GetAsync(target, ct);
+                (healthy, detail) = component == ClusterComponent.Etcd
+                    ? await EtcdLocalHealthAsync(node, ct)
+                    : await HttpHealthAsync(node, component, ct);
+            }
+            catch (KubeExecutionException e) when (e.IsTransient)
+            {
+                (healthy, detail) = (false, e.Message); // a check that timed out, a node restarting: poll on
+                if (e is NodeUnreachableException)
+                {
+                    await connections.DropAsync(target.Serial);
+                }
+            }
+
             if (healthy)
             {
                 return;

@@ -174,7 +174,15 @@ public sealed partial class NodeConnection : IAsyncDisposable
         }
         catch
         {
-            await RunAsync("rm -f " + ShellQuoting.Quote(temp), ct: CancellationToken.None);
+            try
+            {
+                await RunAsync("rm -f " + ShellQuoting.Quote(temp), TimeSpan.FromSeconds(10), CancellationToken.None);
+            }
+            catch (KubeExecutionException)
+            {
+                // the connection broke: the temporary file stays (a dot file beside the target); the original error matters
+            }
+
             throw;
         }
     }
