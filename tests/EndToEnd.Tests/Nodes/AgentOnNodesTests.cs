@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using NekkoMetal.TestKit;
 using Xunit.Abstractions;
 
@@ -16,15 +15,8 @@ namespace NekkoMetal.EndToEnd.Tests.Nodes;
 /// for 4 s, swept every second. Stopping the agent makes its machine unreachable; a failing critical check (a user
 /// script exiting 2) makes it unhealthy after the grace; recovery makes both healthy again. Timings go to the output.
 /// </summary>
-public sealed partial class AgentOnNodesTests(ITestOutputHelper output)
+public sealed class AgentOnNodesTests(ITestOutputHelper output)
 {
-    private const string UserData = """
-        #cloud-config
-        nekko:
-          token: {{ bootstrap_token | json }}
-
-        """;
-
     [Fact]
     public async Task Agents_on_real_nodes_drive_healthy_unreachable_unhealthy_and_back()
     {
@@ -34,69 +26,14 @@ public sealed partial class AgentOnNodesTests(ITestOutputHelper output)
         await using var server = await BootServerInLab.StartAsync(lab, discovery,
             "--unreachable-after-seconds", "10", "--unhealthy-after-seconds", "4", "--state-sweep-seconds", "1");
         await using var nodes = await TestNodeCluster.StartAsync(lab, 2);
-        var prefix = lab.SubnetPrefix;
-        await server.ApiAsync("PUT", "/api/v1/ipam", $$"""
-            {"subnets":[{"name":"lab","cidr":"{{lab.Cidr}}","rangeStart":"{{prefix}}.10","rangeEnd":"{{prefix}}.99",
-                         "dhcpRangeStart":"{{prefix}}.100","dhcpRangeEnd":"{{prefix}}.200"}]}
-            """);
-        await server.ApiAsync("PUT", "/api/v1/profiles/node", JsonSerializer.Serialize(new
-        {
-            kernel = "vmlinuz",
-            initrds = new[] { "initrd.img" },
-            cmdline = "console=ttyS0",
-            config = new { kind = "cloud-init", userData = UserData },
-        }));
+        await AgentOnNode.PrepareLabAsync(server, "node");
 
         var serials = new List<string>();
         foreach (var (node, i) in nodes.Nodes.Select((n, i) => (n, i)))
         {
             var serial = $"E2E-AGENT-{Random.Shared.Next(1000, 9999)}-{i}";
             serials.Add(serial);
-            await server.ApiAsync("POST", "/api/v1/machines", JsonSerializer.Serialize(new
-            {
-                serial,
-                macs = new[] { $"52:54:00:a6:{Random.Shared.Next(0, 255):x2}:{i:x2}" },
-                role = "node",
-            }));
-
-            // The machine's own credentials, as its installer would write them from the rendered configuration.
-            var userData = await lab.Exec("curl", "-sS", "--fail-with-body", $"{server.Url}/boot/config/{serial}/user-data");
-            var token = TokenLine().Match(userData).Groups[1].Value;
-            Assert.StartsWith("nekkoboot_", token);
-            Directory.CreateDirectory(Path.Combine(node.Root, "etc/nekko/checks.d"));
-            await File.WriteAllTextAsync(Path.Combine(node.Root, "etc/nekko/agent.token"), token + "\n");
-            File.Copy(server.CaFile, Path.Combine(node.Root, "etc/nekko/ca.pem"));
-            await File.WriteAllTextAsync(Path.Combine(node.Root, "etc/nekko/agent.json"), JsonSerializer.Serialize(new
-            {
-                agent = new
-                {
-                    bootServers = new[] { server.ApiUrl },
-                    caFile = "/etc/nekko/ca.pem",
-                    tokenFile = "/etc/nekko/agent.token",
-                    serial,
-                    interval = "00:00:02",
-                    scriptTimeout = "00:00:02",
-                    kubeletTimeout = "00:00:02",
-                    heartbeatTimeout = "00:00:02",
-                    criticalChecks = new[] { "script:*" },
-                },
-            }));
-            File.Copy(agent, Path.Combine(node.Root, "usr/local/bin/nekko-agent"));
-            await File.WriteAllTextAsync(Path.Combine(node.Root, "etc/systemd/system/nekko-agent.service"), """
-                [Unit]
-                Description=NekkoMetal node agent
-                After=network-online.target
-
-                [Service]
-                ExecStart=/usr/local/bin/nekko-agent
-                Restart=always
-                RestartSec=1
-
-                [Install]
-                WantedBy=multi-user.target
-
-                """);
-            await Ssh(node, "chmod 0600 /etc/nekko/agent.token && systemctl daemon-reload && systemctl enable --now nekko-agent.service");
+            await AgentOnNode.InstallAsync(server, node, agent, serial, "node", $"52:54:00:a6:{Random.Shared.Next(0, 255):x2}:{i:x2}");
         }
 
         var clock = Stopwatch.StartNew();
@@ -146,35 +83,10 @@ public sealed partial class AgentOnNodesTests(ITestOutputHelper output)
         Directory.Delete(discovery, recursive: true);
     }
 
-    private static async Task Ssh(TestNode node, string command)
-    {
-        var (code, text) = await node.Cluster.SshAsync(node, command);
-        Assert.True(code == 0, $"'{command}' on {node.Name} failed ({code}): {text}");
-    }
+    private static Task Ssh(TestNode node, string command) => AgentOnNode.SshAsync(node, command);
 
-    private static async Task<string> State(BootServerInLab server, string serial) =>
-        JsonDocument.Parse(await server.ApiAsync("GET", "/api/v1/machines/" + serial)).RootElement.GetProperty("state").GetString()!;
+    private static Task<string> State(BootServerInLab server, string serial) => AgentOnNode.StateAsync(server, serial);
 
-    private async Task WaitForState(BootServerInLab server, string serial, string state, TimeSpan timeout)
-    {
-        var until = Stopwatch.StartNew();
-        var last = "";
-        while (until.Elapsed < timeout)
-        {
-            last = await State(server, serial);
-            if (last == state)
-            {
-                return;
-            }
-
-            await Task.Delay(250);
-        }
-
-        var health = await server.ApiAsync("GET", $"/api/v1/machines/{serial}/health");
-        output.WriteLine(server.Log);
-        Assert.Fail($"{serial} is {last}, not {state}, after {timeout}; health: {health}");
-    }
-
-    [GeneratedRegex("token: \"([^\"]+)\"")]
-    private static partial Regex TokenLine();
+    private Task WaitForState(BootServerInLab server, string serial, string state, TimeSpan timeout) =>
+        AgentOnNode.WaitForStateAsync(server, serial, state, timeout, output);
 }
