@@ -28,8 +28,24 @@ public sealed partial class AgentCertificateAuthenticator(
     /// <summary>How long the agent CA chain is kept before it is read again (a Vault CA may be rotated).</summary>
     public static readonly TimeSpan ChainRefresh = TimeSpan.FromMinutes(10);
 
+    /// <summary>How long a certificate's chain check is reused for later requests on any connection.</summary>
+    public static readonly TimeSpan VerdictLifetime = TimeSpan.FromMinutes(5);
+
+    /// <summary>Certificates whose chain was checked, at most this many remembered (then forgotten all at once).</summary>
+    private const int MaxVerdicts = 16384;
+
     private readonly SemaphoreSlim _gate = new(1, 1);
     private (X509Certificate2[] Roots, X509Certificate2[] Intermediates, DateTimeOffset ReadAt)? _chain;
+
+    /// <summary>
+    /// Certificates already found to chain to the agent CA with client-auth and a serial, by SHA-256 of their DER:
+    /// building the chain is most of the cost of a heartbeat's authentication, and an agent presents the same
+    /// certificate every time. Validity in time and the inventory (retired, deleted) are still checked per request;
+    /// a new CA chain (Vault rotation, <see cref="ChainRefresh"/>) forgets every verdict.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Verdict> _verdicts = new(StringComparer.Ordinal);
+
+    private sealed record Verdict(string Serial, DateTime NotBefore, DateTime NotAfter, DateTimeOffset CheckedAt, X509Certificate2[] Roots);
 
     /// <summary>Checks the connection's client certificate; the caller answers with the status when not accepted.</summary>
     public async Task<AgentIdentity> AuthenticateAsync(HttpContext context, CancellationToken ct)
@@ -56,6 +72,18 @@ public sealed partial class AgentCertificateAuthenticator(
 
         var (roots, intermediates) = await ChainAsync(ct);
         var now = time.GetUtcNow();
+        var fingerprint = Convert.ToHexString(certificate.GetCertHash(System.Security.Cryptography.HashAlgorithmName.SHA256));
+        if (_verdicts.TryGetValue(fingerprint, out var known) && ReferenceEquals(known.Roots, roots) && now - known.CheckedAt < VerdictLifetime)
+        {
+            if (known.NotAfter <= now.UtcDateTime || known.NotBefore > now.UtcDateTime)
+            {
+                _verdicts.TryRemove(fingerprint, out _);
+                return new AgentIdentity(null, StatusCodes.Status401Unauthorized, "the client certificate is expired or not yet valid: enrol again");
+            }
+
+            return await InventoryCheckAsync(known.Serial, ct);
+        }
+
         var problems = CertificateChecks.ValidateChain(certificate, roots, intermediates, now);
         if (problems.Count > 0)
         {
@@ -76,6 +104,18 @@ public sealed partial class AgentCertificateAuthenticator(
             return new AgentIdentity(null, StatusCodes.Status401Unauthorized, "the client certificate is not bound to a machine serial");
         }
 
+        if (_verdicts.Count >= MaxVerdicts)
+        {
+            _verdicts.Clear();
+        }
+
+        _verdicts[fingerprint] = new Verdict(serial, certificate.NotBefore.ToUniversalTime(), certificate.NotAfter.ToUniversalTime(), now, roots);
+        return await InventoryCheckAsync(serial, ct);
+    }
+
+    /// <summary>Revocation by inventory, on every request: a deleted or retired machine's certificate is refused.</summary>
+    private async Task<AgentIdentity> InventoryCheckAsync(string serial, CancellationToken ct)
+    {
         await cache.WhenReady.WaitAsync(TimeSpan.FromSeconds(10), ct);
         var machine = cache.GetMachine(serial);
         if (machine is null)
