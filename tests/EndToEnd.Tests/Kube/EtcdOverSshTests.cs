@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
@@ -238,6 +239,22 @@ public sealed class EtcdOverSshTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(acknowledged.Count > 100, $"the writer wrote too little ({acknowledged.Count})");
         Assert.Empty(lost);
         Assert.True(writer.LongestErrorWindow < TimeSpan.FromSeconds(15), $"writes failed for {writer.LongestErrorWindow} in a row: quorum was lost");
+
+        // the executor's own quorum guard (against a stale plan): with member c down, removing voter b would leave d alone
+        await Ssh(c, "systemctl stop etcd.service");
+        var memberB = EtcdCtl.ParseMemberList(await Ssh(d, EtcdctlTls + " member list -w json")).Single(m => m.PeerUrls.Contains($"https://{b.Address}:2380"));
+        var removeB = new ClusterOperation(ClusterPhase.EtcdCluster, OperationKind.RemoveEtcdMember, [Machine(b, NodeState.Healthy).Name],
+            ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, new Dictionary<string, string>
+            {
+                [OperationParameters.MemberId] = memberB.HexId,
+                [OperationParameters.MemberName] = memberB.Name,
+                [OperationParameters.PeerUrl] = memberB.PeerUrls[0],
+            }), "stale plan: remove b");
+        var guard = await Assert.ThrowsAsync<OperationFailedException>(() => runner.RunAsync(removeB, inventory, ct));
+        _log.Write("quorum guard: " + guard.Message);
+        Assert.Contains("lose quorum", guard.Message, StringComparison.Ordinal);
+        Assert.Contains(b.Address, await Ssh(d, EtcdctlTls + " member list"), StringComparison.Ordinal);
+        await Ssh(c, "systemctl start etcd.service");
 
         // 6. a changed host key: the executor refuses the node
         await Ssh(b, "rm -f /etc/ssh/ssh_host_* && ssh-keygen -A >/dev/null && systemctl restart ssh");
