@@ -41,13 +41,10 @@ internal static class EventIds
     public const int InsecureHttpApi = 2601;
     public const int PkiCertificateIssued = 2602;
 
-    // 2700–2749: agent API, heartbeats and the state setter
+    // 2700–2799: agent API, heartbeats and the leader-elected controllers (state setter, replacement)
     public const int StateSweepFailed = 2700;
     public const int HeartbeatRefused = 2701;
     public const int AgentCertificateRefused = 2702;
     public const int AgentEnrolled = 2703;
     public const int AgentRenewed = 2704;
-
-    // 2750–2799: the replacement controller
-    public const int ReplacementSweepFailed = 2750;
 }

@@ -39,15 +39,7 @@ public static class AgentsHostingExtensions
         services.AddHostedService(sp => sp.GetRequiredService<LeaderElector>());
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<HealthOptions>>().Value.ToSettings());
         services.AddSingleton<StateSetter>();
-        services.AddQuartz(q => q.ScheduleJob<StateSetterJob>(
-            (sp, trigger) =>
-            {
-                var interval = TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<HealthOptions>>().Value.StateSweepSeconds);
-                trigger.WithIdentity(StateSetterJob.Name)
-                    .StartAt(sp.GetRequiredService<TimeProvider>().GetUtcNow() + interval)
-                    .WithSimpleSchedule(s => s.WithInterval(interval).RepeatForever());
-            },
-            (_, job) => job.WithIdentity(StateSetterJob.Name)));
+        services.AddQuartz(q => q.ScheduleLeaderSweep<StateSetter>("state-setter"));
         return services;
     }
 

@@ -22,15 +22,7 @@ public static class ReplacementHostingExtensions
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<ReplacementOptions>>().Value
             .ToSettings(sp.GetRequiredService<IOptions<HealthOptions>>().Value.UnreachableAfterSeconds));
         services.AddSingleton<ReplacementController>();
-        services.AddQuartz(q => q.ScheduleJob<ReplacementJob>(
-            (sp, trigger) =>
-            {
-                var interval = TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<HealthOptions>>().Value.StateSweepSeconds);
-                trigger.WithIdentity(ReplacementJob.Name)
-                    .StartAt(sp.GetRequiredService<TimeProvider>().GetUtcNow() + interval)
-                    .WithSimpleSchedule(s => s.WithInterval(interval).RepeatForever());
-            },
-            (_, job) => job.WithIdentity(ReplacementJob.Name)));
+        services.AddQuartz(q => q.ScheduleLeaderSweep<ReplacementController>("replacement-controller"));
         return services;
     }
 

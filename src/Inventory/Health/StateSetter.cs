@@ -13,7 +13,7 @@ namespace NekkoMetal.Inventory.Health;
 /// does nothing.
 /// </summary>
 public sealed partial class StateSetter(
-    MachineRepository machines, HealthRepository health, InventoryContext ctx, ILeadership leadership, StateSetterSettings settings, ILogger<StateSetter> logger)
+    MachineRepository machines, HealthRepository health, InventoryContext ctx, ILeadership leadership, StateSetterSettings settings, ILogger<StateSetter> logger) : ILeaderSweep
 {
     public const string Actor = "state-setter";
 

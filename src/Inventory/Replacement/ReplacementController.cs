@@ -29,7 +29,7 @@ public sealed partial class ReplacementController(
     ILeadership leadership,
     ReplacementSettings settings,
     IWakeOnLan wakeOnLan,
-    ILogger<ReplacementController> logger)
+    ILogger<ReplacementController> logger) : ILeaderSweep
 {
     public const string Actor = "replacement-controller";
 
