@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using NekkoMetal.Inventory.Audit;
 using NekkoMetal.Inventory.Health;
-using NekkoMetal.Inventory.Leadership;
 using NekkoMetal.Inventory.Machines;
 using NekkoMetal.Inventory.Replacement;
 using NekkoMetal.Inventory.Storage;
@@ -28,7 +27,7 @@ public sealed class ReplacementControllerTests(EtcdFixture etcd) : IAsyncLifetim
     };
 
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 25, 9, 0, 0, TimeSpan.Zero));
-    private readonly List<LeaderElector> _electors = [];
+    private readonly ControllerElectors _electors = new();
     private readonly RecordingWake _wake = new();
     private InventoryHarness _inv = null!;
     private HealthRepository _health = null!;
@@ -44,26 +43,13 @@ public sealed class ReplacementControllerTests(EtcdFixture etcd) : IAsyncLifetim
 
     public async Task DisposeAsync()
     {
-        foreach (var e in _electors)
-        {
-            await e.StopAsync(CancellationToken.None);
-            e.Dispose();
-        }
-
+        await _electors.DisposeAsync();
         await _inv.DisposeAsync();
     }
 
     private async Task<ReplacementController> StartControllerAsync(string id, bool waitForLeadership = true)
     {
-        var elector = new LeaderElector(_inv.Store, new LeaderElectionOptions { Name = "controllers", CandidateId = id, LeaseTtl = TimeSpan.FromSeconds(3) },
-            TimeProvider.System, NullLogger<LeaderElector>.Instance);
-        _electors.Add(elector);
-        await elector.StartAsync(CancellationToken.None);
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (waitForLeadership && !elector.IsLeader && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(20);
-        }
+        var elector = await _electors.StartAsync(_inv.Store, id, waitForLeadership);
 
         return new ReplacementController(_inv.Machines, _health, _records, _inv.Services.GetRequiredService<InventoryContext>(), elector, Settings, _wake,
             NullLogger<ReplacementController>.Instance);

@@ -20,7 +20,7 @@ public sealed class StateSetterTests(EtcdFixture etcd) : IAsyncLifetime
 {
     private static readonly StateSetterSettings Settings = new() { UnreachableAfter = TimeSpan.FromSeconds(90), UnhealthyAfter = TimeSpan.FromSeconds(60) };
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 25, 9, 0, 0, TimeSpan.Zero));
-    private readonly List<LeaderElector> _electors = [];
+    private readonly ControllerElectors _electors = new();
     private InventoryHarness _inv = null!;
     private HealthRepository _health = null!;
 
@@ -32,26 +32,13 @@ public sealed class StateSetterTests(EtcdFixture etcd) : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (var e in _electors)
-        {
-            await e.StopAsync(CancellationToken.None);
-            e.Dispose();
-        }
-
+        await _electors.DisposeAsync();
         await _inv.DisposeAsync();
     }
 
     private async Task<(StateSetter Setter, LeaderElector Elector)> StartSetterAsync(string id, bool waitForLeadership = true)
     {
-        var elector = new LeaderElector(_inv.Store, new LeaderElectionOptions { Name = "controllers", CandidateId = id, LeaseTtl = TimeSpan.FromSeconds(3) },
-            TimeProvider.System, NullLogger<LeaderElector>.Instance);
-        _electors.Add(elector);
-        await elector.StartAsync(CancellationToken.None);
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (waitForLeadership && !elector.IsLeader && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(20);
-        }
+        var elector = await _electors.StartAsync(_inv.Store, id, waitForLeadership);
 
         var setter = new StateSetter(_inv.Machines, _health, _inv.Services.GetRequiredService<InventoryContext>(), elector, Settings, NullLogger<StateSetter>.Instance);
         return (setter, elector);
