@@ -74,15 +74,6 @@ publish_agent() {
     { cat "$work/publish.log" >&2; die "publishing the agent failed"; }
 }
 
-free_port() {   # a TCP port nobody listens on, with PORT+1 free too
-  local p used
-  used=$(ss -Htan | awk '{ n = split($4, a, ":"); print a[n] }' | sort -u)
-  while :; do
-    p=$(( 20000 + RANDOM % 30000 ))
-    grep -qx "$p" <<< "$used" || grep -qx "$((p + 1))" <<< "$used" || { echo "$p"; return; }
-  done
-}
-
 now_ns() { date +%s%N; }
 ms_since() { echo $(( ($(now_ns) - $1) / 1000000 )); }
 status_kb() { awk -v k="$2:" '$1 == k { print $2 }' /proc/"$1"/status 2>/dev/null || echo 0; }   # PID FIELD (VmRSS, VmHWM)

@@ -77,3 +77,12 @@ build_bootserver() {   # ROOT
     log "building the boot server failed (src/ may be half-edited): using the last Release build"
   fi
 }
+
+free_port() {   # a TCP port nobody listens on, with PORT+1 free too
+  local p used
+  used=$(ss -Htan | awk '{ n = split($4, a, ":"); print a[n] }' | sort -u)
+  while :; do
+    p=$(( 20000 + RANDOM % 30000 ))
+    grep -qx "$p" <<< "$used" || grep -qx "$((p + 1))" <<< "$used" || { echo "$p"; return; }
+  done
+}
