@@ -20,9 +20,10 @@ public interface IOperationRunner
 /// <summary>
 /// Carries out one <see cref="ClusterOperation"/> on its node(s), as the table in src/KubeInstaller/README.md says.
 /// Every operation is idempotent. etcd member changes run <c>etcdctl</c> over SSH on a healthy voting member.
-/// Kubernetes API operations (cordon, drain, label, delete Node) and etcd backups are not built yet and fail clearly.
+/// Kubernetes API operations (cordon, drain, label, delete Node) are not built yet and fail clearly. Backups and the
+/// service-account key: the partial files beside this one.
 /// </summary>
-public sealed class OperationRunner(
+public sealed partial class OperationRunner(
     NodeConnectionPool connections,
     ICertificateIssuer issuer,
     IAssetSource assets,
@@ -102,7 +103,11 @@ public sealed class OperationRunner(
                 await RemoveAsync(op, inventory, ct);
                 break;
             case OperationKind.BackupEtcd:
+                await BackupEtcdAsync(op, inventory, ct); // OperationRunner.Backup.cs
+                break;
             case OperationKind.WriteServiceAccountKey:
+                await WriteServiceAccountKeyAsync(op, await OnAsync(op, inventory, ct), ct); // OperationRunner.ServiceAccount.cs
+                break;
             case OperationKind.CordonNode:
             case OperationKind.DrainNode:
             case OperationKind.UncordonNode:
