@@ -29,6 +29,7 @@ internal static class EventIds
     public const int AssetRemoved = 2402;
     public const int AssetPassFailed = 2403;
     public const int AssetServerIdentity = 2404;
+    public const int AssetConnectionDropped = 2405;
 
     // 2500–2599: boot profiles and rendered configuration
     public const int ConfigServed = 2500;

@@ -53,7 +53,7 @@ internal sealed class SendFileResult(string path, string contentType, DateTimeOf
             return;
         }
 
-        var head = Encoding.ASCII.GetBytes(Head(length));
+        var head = Encoding.ASCII.GetBytes(Head(length, contentType, lastModified, entityTag, keepAlive: false));
         context.Response.StatusCode = StatusCodes.Status200OK; // for the request log; Kestrel sends nothing itself
         try
         {
@@ -75,7 +75,8 @@ internal sealed class SendFileResult(string path, string contentType, DateTimeOf
         }
     }
 
-    private string Head(long length)
+    /// <summary>The response head of a whole file (also written by <see cref="AssetConnectionPath"/>, which keeps the connection).</summary>
+    internal static string Head(long length, string contentType, DateTimeOffset? lastModified, EntityTagHeaderValue entityTag, bool keepAlive)
     {
         var head = new StringBuilder(256)
             .Append("HTTP/1.1 200 OK\r\n")
@@ -89,7 +90,7 @@ internal sealed class SendFileResult(string path, string contentType, DateTimeOf
             head.Append("Last-Modified: ").Append(modified.ToUniversalTime().ToString("r", CultureInfo.InvariantCulture)).Append("\r\n");
         }
 
-        return head.Append("Connection: close\r\n\r\n").ToString();
+        return (keepAlive ? head : head.Append("Connection: close\r\n")).Append("\r\n").ToString();
     }
 
     /// <summary>Kestrel refuses control and non-ASCII characters in request headers, where the type comes from; checked again as it goes out raw.</summary>

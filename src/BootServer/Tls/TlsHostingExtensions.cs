@@ -38,9 +38,13 @@ public static class TlsHostingExtensions
 
         // Kestrel reads these only when it starts (after the hosted services, so the certificate exists); ASP.NET's
         // in-process test server never does.
-        services.AddOptions<KestrelServerOptions>().Configure<IOptions<BootServerOptions>, ServedCertificates>((k, o, served) =>
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<BootServerOptions>, ServedCertificates, IServiceProvider>((k, o, served, sp) =>
         {
-            ListenUrl.Parse(o.Value.HttpUrl, "http").Listen(k, l => l.MarkPlainHttp());
+            ListenUrl.Parse(o.Value.HttpUrl, "http").Listen(k, l =>
+            {
+                l.MarkPlainHttp();
+                Assets.AssetConnectionPath.Use(l, sp); // keep-alive sendfile downloads of large assets, before Kestrel's HTTP layer
+            });
             var selector = served.KestrelSelector(HttpsUse);
             ListenUrl.Parse(o.Value.HttpsUrl, "https").Listen(k, l => l.UseHttps(h =>
             {
