@@ -10,6 +10,7 @@ using NekkoMetal.BootServer.Auth;
 using NekkoMetal.BootServer.Boot;
 using NekkoMetal.BootServer.Configuration;
 using NekkoMetal.BootServer.Health;
+using NekkoMetal.BootServer.Kube;
 using NekkoMetal.BootServer.Profiles;
 using NekkoMetal.BootServer.Replacement;
 using NekkoMetal.BootServer.Startup;
@@ -53,6 +54,7 @@ public static class BootServerHostingExtensions
         services.AddProfiles();
         services.AddAgents(builder.Configuration);
         services.AddReplacement(builder.Configuration);
+        services.AddKubeInstaller(builder.Configuration);
         services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true); // once, for every Quartz job of the host
         services.AddSingleton<Boot.IpxeScripts>();
         services.AddBootRateLimiting();
@@ -119,6 +121,7 @@ public static class BootServerHostingExtensions
         app.MapProfiles();
         app.MapAgents();
         app.MapReplacements();
+        app.MapKubeInstaller();
         app.MapPkiApi();
         return app;
     }
