@@ -113,6 +113,8 @@ public sealed partial class OperationRunner(
             case OperationKind.UncordonNode:
             case OperationKind.DeleteNode:
             case OperationKind.LabelNode:
+                await new KubernetesApiOperations(connections, options, time).RunAsync(op, inventory, ct); // KubernetesApiOperations.cs
+                break;
             default:
                 throw new OperationFailedException($"{op.Description}: {op.Kind} is not built yet in this executor");
         }

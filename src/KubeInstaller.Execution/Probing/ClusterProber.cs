@@ -15,8 +15,9 @@ public interface IClusterProber
 /// <summary>
 /// Observes the cluster for the planner: each inventory node over SSH (one script, in parallel), then the etcd
 /// member list and the health of every member, through <c>etcdctl</c> on the first node whose etcd answers as a
-/// voting member. Kubernetes API probes (Nodes, <c>/readyz</c>) and the last etcd backup are not built yet:
-/// they are reported empty, so phases after the etcd phase see no API.
+/// voting member; then the Kubernetes API (ready, Nodes) through a control-plane node whose API server is ready.
+/// Each Kubernetes component's health is its own check (apiserver <c>/readyz</c>, others <c>/healthz</c>), its
+/// version that of the running process.
 /// </summary>
 public sealed partial class ClusterProber(NodeConnectionPool connections, ILogger<ClusterProber> logger) : IClusterProber
 {
@@ -61,7 +62,7 @@ public sealed partial class ClusterProber(NodeConnectionPool connections, ILogge
                 {
                     var healthy = component == ClusterComponent.Etcd
                         ? member?.Healthy == true
-                        : unit.State == UnitState.Active; // Kubernetes components' health endpoints: not probed yet
+                        : unit.State == UnitState.Active && probe.Components.TryGetValue(component, out var check) && check.Healthy;
                     units[component.UnitName()] = new ObservedUnit(unit.State, probe.Files.GetValueOrDefault(component.UnitPath(), ""), healthy)
                     {
                         ActiveSince = unit.ActiveSince,
@@ -75,6 +76,14 @@ public sealed partial class ClusterProber(NodeConnectionPool connections, ILogge
                 versions[ClusterComponent.Etcd] = etcdVersion;
             }
 
+            foreach (var (component, check) in probe.Components)
+            {
+                if (check.Version is { } version)
+                {
+                    versions[component] = version;
+                }
+            }
+
             nodes[node.Serial] = new ObservedNode(node.Serial)
             {
                 Files = probe.Files,
@@ -85,7 +94,39 @@ public sealed partial class ClusterProber(NodeConnectionPool connections, ILogge
             };
         }
 
-        return new ObservedCluster { Nodes = nodes, EtcdMembers = members };
+        var (apiReady, kubeNodes) = await KubernetesViewAsync(probes
+            .Where(p => p.Probe is { } np && np.Components.TryGetValue(ClusterComponent.KubeApiserver, out var api) && api.Healthy
+                && np.Credentials.ContainsKey(KubernetesApi.AdminKubeconfig))
+            .Select(p => p.Connection!).ToList(), ct);
+        return new ObservedCluster { Nodes = nodes, EtcdMembers = members, ApiServerReady = apiReady, KubernetesNodes = kubeNodes };
+    }
+
+    /// <summary>
+    /// Whether an API server is ready, and the Nodes, through the first control-plane node (by name) whose API server
+    /// answered <c>/readyz</c> in its probe: <c>GET /api/v1/nodes</c> with its admin kubeconfig (<see cref="KubernetesApi"/>).
+    /// </summary>
+    private async Task<(bool Ready, IReadOnlyDictionary<string, ObservedKubeNode> Nodes)> KubernetesViewAsync(IReadOnlyList<NodeConnection> candidates, CancellationToken ct)
+    {
+        foreach (var node in candidates.OrderBy(c => c.Node.Name, StringComparer.Ordinal))
+        {
+            try
+            {
+                var r = await node.RunAsync(KubernetesApi.Request("GET", "/api/v1/nodes"), TimeSpan.FromSeconds(20), ct);
+                var (status, body) = KubernetesApi.ParseResponse(r.Output);
+                if (status == 200)
+                {
+                    return (true, KubernetesApi.ParseNodeList(body));
+                }
+
+                LogProbeFailed(logger, node.Node.Name, $"Kubernetes API: GET /api/v1/nodes answered {status}: {KubernetesApi.Message(body)} {r.Error.Trim()}");
+            }
+            catch (Exception e) when (e is KubeExecutionException or System.Text.Json.JsonException or InvalidOperationException or FormatException)
+            {
+                LogProbeFailed(logger, node.Node.Name, "Kubernetes API: " + e.Message);
+            }
+        }
+
+        return (false, new Dictionary<string, ObservedKubeNode>());
     }
 
     /// <summary>The member list with each member's health, from the first candidate that answers as a voter; empty when none does.</summary>

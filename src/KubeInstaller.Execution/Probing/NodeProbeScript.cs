@@ -16,7 +16,18 @@ public sealed record NodeProbe(
     IReadOnlyDictionary<string, ObservedCredential> Credentials,
     bool EtcdDataPresent,
     string? EtcdRunningVersion,
-    string? EtcdBinaryVersion);
+    string? EtcdBinaryVersion)
+{
+    /// <summary>Kubernetes components and containerd: their own health check and the version of the running process (else the binary).</summary>
+    public IReadOnlyDictionary<ClusterComponent, ComponentProbe> Components { get; init; } = new Dictionary<ClusterComponent, ComponentProbe>();
+}
+
+/// <summary>
+/// One component's health check (apiserver <c>/readyz</c>, others <c>/healthz</c>, containerd its socket) and version:
+/// of the running process (<c>/proc/PID/exe --version</c>: the binary that process runs, even after a new one was written
+/// over it; for the apiserver its <c>/version</c>), else of the binary on disk; null when there is none.
+/// </summary>
+public sealed record ComponentProbe(bool Healthy, string? Version, string? HealthDetail);
 
 /// <summary>
 /// The one shell script a probe runs on a node (one SSH round trip), and its parser. Pure: the script is rendered
@@ -34,6 +45,50 @@ public static class NodeProbeScript
     ];
 
     public static IReadOnlyList<string> Units { get; } = [.. Enum.GetValues<ClusterComponent>().Select(c => c.UnitName())];
+
+    /// <summary>The components whose health and version the script checks itself (etcd's come from etcdctl and its own section).</summary>
+    public static IReadOnlyList<ClusterComponent> ProbedComponents { get; } = [.. Enum.GetValues<ClusterComponent>().Where(c => c != ClusterComponent.Etcd)];
+
+    public const string ContainerdSocket = "/run/containerd/containerd.sock";
+
+    /// <summary>Each component's own health endpoint on the node, as its <c>WaitHealthy</c> polls it (null: containerd, its socket).</summary>
+    public static string? HealthUrl(ClusterComponent component) => component switch
+    {
+        ClusterComponent.KubeApiserver => "https://127.0.0.1:6443/readyz",
+        ClusterComponent.KubeControllerManager => "https://127.0.0.1:10257/healthz",
+        ClusterComponent.KubeScheduler => "https://127.0.0.1:10259/healthz",
+        ClusterComponent.Kubelet => "http://127.0.0.1:10248/healthz",
+        ClusterComponent.KubeProxy => "http://127.0.0.1:10256/healthz",
+        _ => null,
+    };
+
+    /// <summary>
+    /// The version in a <c>--version</c> line (<c>Kubernetes v1.31.0</c>, <c>containerd github.com/containerd/containerd v1.7.0 abc</c>)
+    /// or an apiserver <c>/version</c> body (<c>gitVersion</c>), without the leading <c>v</c>; null when there is none.
+    /// </summary>
+    public static string? ComponentVersion(string? versionLine, string? versionJson)
+    {
+        if (!string.IsNullOrWhiteSpace(versionJson))
+        {
+            try
+            {
+                using var doc = System.Text.Json.JsonDocument.Parse(versionJson);
+                if (doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                    && doc.RootElement.TryGetProperty("gitVersion", out var v) && v.GetString() is { Length: > 1 } git)
+                {
+                    return git.TrimStart('v');
+                }
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                // not JSON: use the --version line
+            }
+        }
+
+        var token = (versionLine ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .FirstOrDefault(t => t.Length > 1 && t[0] == 'v' && char.IsAsciiDigit(t[1]));
+        return token?[1..];
+    }
 
     public static string Render()
     {
@@ -54,6 +109,23 @@ public static class NodeProbeScript
             .Append(" --key ").Append(EtcdCtl.KeyFile).Append(' ').Append(EtcdCtl.LocalEndpoint).Append("/version; echo\n");
         s.Append("echo '#etcd-binary'\n");
         s.Append("[ -x ").Append(ClusterComponent.Etcd.BinaryPath()).Append(" ] && ").Append(ClusterComponent.Etcd.BinaryPath()).Append(" --version 2>/dev/null | head -1\n");
+        s.Append("echo '#components'\n");
+        foreach (var component in ProbedComponents)
+        {
+            var unit = ShellQuoting.Quote(component.UnitName());
+            var binary = ShellQuoting.Quote(component.BinaryPath());
+            s.Append("pid=$(systemctl show -p MainPID --value ").Append(unit).Append(" 2>/dev/null); ");
+            s.Append(component == ClusterComponent.ContainerRuntime
+                ? "[ -S " + ContainerdSocket + " ] && h=200 || h=000; "
+                : "h=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 2 " + ShellQuoting.Quote(HealthUrl(component)!) + "); ");
+            s.Append("if [ -n \"$pid\" ] && [ \"$pid\" != 0 ]; then v=$(/proc/$pid/exe --version 2>/dev/null | head -1); ");
+            s.Append("else v=$([ -x ").Append(binary).Append(" ] && ").Append(binary).Append(" --version 2>/dev/null | head -1); fi; ");
+            s.Append(component == ClusterComponent.KubeApiserver
+                ? "a=$(curl -sk --max-time 2 https://127.0.0.1:6443/version | tr -d '\\n'); "
+                : "a=; ");
+            s.Append("printf '%s|%s|%s|%s\\n' ").Append(component.ToWire()).Append(" \"$h\" \"$v\" \"$a\"\n");
+        }
+
         s.Append("echo '#end'\n");
         return s.ToString();
     }
@@ -64,6 +136,7 @@ public static class NodeProbeScript
         var files = new Dictionary<string, string>(StringComparer.Ordinal);
         var units = new Dictionary<string, (UnitState, DateTimeOffset?)>(StringComparer.Ordinal);
         var credentials = new Dictionary<string, ObservedCredential>(StringComparer.Ordinal);
+        var components = new Dictionary<ClusterComponent, ComponentProbe>();
         var data = false;
         string? running = null, binary = null;
         var section = "";
@@ -118,6 +191,18 @@ public static class NodeProbeScript
                         break;
                     }
 
+                case "#components":
+                    {
+                        var parts = line.Split('|', 4);
+                        if (parts.Length == 4 && ProbedComponents.FirstOrDefault(c => c.ToWire() == parts[0]) is var component
+                            && component.ToWire() == parts[0])
+                        {
+                            components[component] = new ComponentProbe(parts[1] == "200", ComponentVersion(parts[2], parts[3]), parts[1]);
+                        }
+
+                        break;
+                    }
+
                 case "#etcd-version":
                     running = EtcdServerVersion(line) ?? running;
                     break;
@@ -131,7 +216,7 @@ public static class NodeProbeScript
             }
         }
 
-        return new NodeProbe(files, units, credentials, data, running, binary);
+        return new NodeProbe(files, units, credentials, data, running, binary) { Components = components };
     }
 
     /// <summary><c>etcd.service|LoadState=loaded|ActiveState=active|SubState=running|ActiveEnterTimestamp=…|</c>; null when not installed.</summary>
