@@ -133,15 +133,14 @@ public static class ClusterApi
     /// <summary>The field names of System.Text.Json's "missing required properties" message (the client's own field names, no data).</summary>
     private static string MissingFields(string message)
     {
-        var start = message.IndexOf('\'', StringComparison.Ordinal);
-        var end = message.LastIndexOf('\'');
-        var names = start >= 0 && end > start ? message[(start + 1)..end] : "";
-        return names.Length is > 0 and < 300 && names.All(c => char.IsAsciiLetterOrDigit(c) || c is ',' or ' ' or '\'')
-            ? names.Replace("'", "", StringComparison.Ordinal)
+        var at = message.IndexOf("including:", StringComparison.Ordinal);
+        var names = at < 0 ? "" : message[(at + "including:".Length)..].Trim().TrimEnd('.').Replace("'", "", StringComparison.Ordinal);
+        return names.Length is > 0 and < 300 && names.All(c => char.IsAsciiLetterOrDigit(c) || c is ',' or ' ')
+            ? names
             : "(see the definition's fields in the API reference)";
     }
 
-    private static async Task<Ok<IReadOnlyList<OperationRecord>>> History(HttpRequest request, EtcdStore store, CancellationToken ct)
+    private static async Task<JsonHttpResult<IReadOnlyList<OperationRecord>>> History(HttpRequest request, EtcdStore store, CancellationToken ct)
     {
         var limit = 100;
         if (request.Query["limit"].ToString() is { Length: > 0 } text &&
@@ -150,7 +149,7 @@ public static class ClusterApi
             throw new ValidationException("limit", "must be a whole number from 1 to 1000");
         }
 
-        return TypedResults.Ok(await new EtcdOperationHistory(store).ListAsync(limit, ct));
+        return TypedResults.Json(await new EtcdOperationHistory(store).ListAsync(limit, ct), Json);
     }
 
     private static async Task<JsonHttpResult<ClusterStatusView>> Status(

@@ -107,13 +107,36 @@ public sealed partial class KubeInstallerHost(
             loggers.CreateLogger<BatchExecutor>(), new FencedOperationGate(store, elector));
         Prober = new ObservingProber(new ClusterProber(_pool, loggers.CreateLogger<ClusterProber>()), backups, time);
         var reconciler = new ClusterReconciler(Prober, executor, time, loggers.CreateLogger<ClusterReconciler>());
-        _controller = new KubeInstallerController(elector, new CachedClusterSource(definitions, cache), reconciler,
-            new KubeInstallerControllerOptions { Interval = TimeSpan.FromSeconds(o.KubeIntervalSeconds), LastPhase = o.LastPhase },
-            time, loggers.CreateLogger<KubeInstallerController>());
+        var controllerOptions = new KubeInstallerControllerOptions { Interval = TimeSpan.FromSeconds(o.KubeIntervalSeconds), LastPhase = o.LastPhase };
         LogOn(_logger, ssh.User, o.KubeSshKey, KubePhases.ToWire(o.LastPhase), server.ServerId);
         Volatile.Write(ref _elector, elector);
         await elector.StartAsync(stoppingToken);
-        await _controller.StartAsync(stoppingToken);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            // the controller handles the failures it expects; anything else ends its loop: log it and start a new one
+            // (the boot server's other services go on)
+            _controller = new KubeInstallerController(elector, new CachedClusterSource(definitions, cache), reconciler, controllerOptions,
+                time, loggers.CreateLogger<KubeInstallerController>());
+            await _controller.StartAsync(stoppingToken);
+            try
+            {
+                await (_controller.ExecuteTask ?? Task.CompletedTask);
+                return;
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogCrashed(_logger, e);
+            }
+
+            try
+            {
+                await Task.Delay(controllerOptions.Interval, time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -137,6 +160,9 @@ public sealed partial class KubeInstallerHost(
         }
     }
 
+    [LoggerMessage(KubeEventIds.InstallerCrashed, LogLevel.Error, "Kubernetes installer: its loop failed unexpectedly; starting it again")]
+    private static partial void LogCrashed(ILogger logger, Exception exception);
+
     [LoggerMessage(KubeEventIds.InstallerOff, LogLevel.Information, "Kubernetes installer: off on this boot server: {Reason}")]
     private static partial void LogOff(ILogger logger, string reason);
 
@@ -150,4 +176,5 @@ internal static class KubeEventIds
 {
     public const int InstallerOff = 2800;
     public const int InstallerOn = 2801;
+    public const int InstallerCrashed = 2802;
 }
