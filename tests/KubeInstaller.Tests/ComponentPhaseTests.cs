@@ -253,4 +253,18 @@ public class ComponentPhaseTests
         Assert.Contains("--node-ip=10.0.0.21", kubelet, StringComparison.Ordinal);
         Assert.Contains("--hostname-override=w1", kubelet, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Kubelet_refuses_anonymous_requests_and_authorizes_through_the_api_server()
+    {
+        // found by the stand-in end-to-end test: the kubelet's flag defaults (anonymous-auth=true,
+        // authorization-mode=AlwaysAllow) let anyone who reaches :10250 run commands in pods
+        var inventory = Inventory();
+        var kubelet = NodeConfiguration.RenderUnit(ClusterComponent.Kubelet, inventory[3], Def, new ClusterTopology(Def, inventory, Converged(Def, inventory)));
+
+        Assert.Contains("--anonymous-auth=false", kubelet, StringComparison.Ordinal);
+        Assert.Contains("--authentication-token-webhook=true", kubelet, StringComparison.Ordinal);
+        Assert.Contains("--authorization-mode=Webhook", kubelet, StringComparison.Ordinal);
+        Assert.Contains("--client-ca-file=/etc/nekko/pki/ca.crt", kubelet, StringComparison.Ordinal);
+    }
 }

@@ -157,6 +157,12 @@ internal static class NodeConfiguration
         $"--client-ca-file={PkiDir}/ca.crt",
         $"--tls-cert-file={PkiDir}/kubelet.crt",
         $"--tls-private-key-file={PkiDir}/kubelet.key",
+        // the flag defaults are anonymous-auth=true and authorization-mode=AlwaysAllow: anyone who reaches :10250 could
+        // exec into pods. Authenticate by client certificate (the apiserver's kubelet client) or bearer token, and
+        // authorize through the API server's SubjectAccessReview, as kubeadm's kubelet configuration does.
+        "--anonymous-auth=false",
+        "--authentication-token-webhook=true",
+        "--authorization-mode=Webhook",
     ];
 
     private static string[] KubeProxyFlags(InventoryNode node, ClusterDefinition definition) =>
