@@ -22,6 +22,7 @@ internal static class NekkoctlCommand
         root.Subcommands.Add(IpamCommands.Create(runner));
         root.Subcommands.Add(AuditCommand.Create(runner));
         root.Subcommands.Add(ReplacementsCommand.Create(runner));
+        root.Subcommands.Add(ClusterCommands.Create(runner));
         root.Subcommands.Add(TokensCommands.Create(runner));
         root.Subcommands.Add(DiscoveryCommands.Create(runner));
         root.Subcommands.Add(AssetsCommands.Create(runner, options));

@@ -206,4 +206,32 @@ public sealed class ClusterApiTests(EtcdFixture etcd) : IAsyncLifetime
         Assert.Equal("boom", (string?)status["recentErrors"]![0]!["error"]);
         Assert.Null(status["converged"]);
     }
+
+    [Fact]
+    public async Task Nekkoctl_sets_gets_and_reports_the_cluster_against_the_real_api()
+    {
+        var file = Path.Combine(_app.DataDir, "cluster.json");
+        await File.WriteAllTextAsync(file, Sample().ToJsonString());
+        var set = await _app.NekkoctlAsync("cluster", "set", "-f", file);
+        Assert.True(set.Code == 0, set.Err);
+        Assert.StartsWith("cluster lab saved", set.Out, StringComparison.Ordinal);
+
+        var get = await _app.NekkoctlAsync("cluster", "get", "-o", "json");
+        Assert.Equal(0, get.Code);
+        Assert.Equal(3, (int)JsonNode.Parse(get.Out)!["controlPlaneCount"]!);
+
+        var bad = Sample();
+        bad["serviceCidr"] = "10.96.0.0/30";
+        await File.WriteAllTextAsync(file, bad.ToJsonString());
+        var refused = await _app.NekkoctlAsync("cluster", "set", "-f", file);
+        Assert.NotEqual(0, refused.Code);
+        Assert.Contains("serviceCidr", refused.Err, StringComparison.Ordinal);
+
+        var status = await _app.NekkoctlAsync("cluster", "status");
+        Assert.Equal(0, status.Code);
+        Assert.Contains("installer: off on this boot server", status.Out, StringComparison.Ordinal);
+        var history = await _app.NekkoctlAsync("cluster", "history", "--limit", "3");
+        Assert.Equal(0, history.Code);
+        Assert.StartsWith("FINISHED", history.Out, StringComparison.Ordinal);
+    }
 }
