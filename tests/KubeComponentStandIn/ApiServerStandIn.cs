@@ -25,6 +25,10 @@ internal sealed class ApiServerStandIn
     private readonly IReadOnlyList<string> _etcdServers;
     private readonly X509Certificate2 _etcdCa;
     private readonly X509Certificate2 _etcdClient;
+    private readonly X509Certificate2 _kubeletClient;
+    private readonly X509Certificate2? _kubeletCa;
+    private readonly string[] _kubeletAddressTypes;
+    private readonly ConcurrentDictionary<string, string> _kubeletsReached = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, JsonObject> _nodes = new(StringComparer.Ordinal);
     private long _resourceVersion = 1;
     private volatile bool _etcdHealthy;
@@ -51,8 +55,11 @@ internal sealed class ApiServerStandIn
         }
 
         // kubelets check this certificate against their --client-ca-file (the same Kubernetes CA)
-        using var kubeletClient = credentials.Pair(flags["kubelet-client-certificate"], flags["kubelet-client-key"], "kubelet client certificate");
-        credentials.MustChain(kubeletClient, _clientCa, "--kubelet-client-certificate", "--client-ca-file", Credentials.ClientAuthOid);
+        _kubeletClient = credentials.Pair(flags["kubelet-client-certificate"], flags["kubelet-client-key"], "kubelet client certificate");
+        credentials.MustChain(_kubeletClient, _clientCa, "--kubelet-client-certificate", "--client-ca-file", Credentials.ClientAuthOid);
+        _kubeletCa = flags.TryGetValue("kubelet-certificate-authority", out var kubeletCa) ? credentials.Certificate(kubeletCa, "kubelet CA") : null;
+        // the real default; the first type a Node has is the address the apiserver dials for logs, exec and port-forward
+        _kubeletAddressTypes = [.. flags.GetValueOrDefault("kubelet-preferred-address-types", "Hostname,InternalDNS,InternalIP,ExternalDNS,ExternalIP").Split(',')];
 
         using var signing = credentials.PrivateKey(flags["service-account-signing-key-file"], "service-account signing key");
         using var verifying = credentials.PublicOrPrivateKey(flags["service-account-key-file"], "service-account verification key");
@@ -84,7 +91,66 @@ internal sealed class ApiServerStandIn
     public X509Certificate2 Serving { get; }
 
     public StandInPlan Plan() =>
-        new([new Listener(new IPEndPoint(IPAddress.Any, Port), null, Serving, ValidateClient, false, HandleAsync)], [WatchEtcdAsync]);
+        new([new Listener(new IPEndPoint(IPAddress.Any, Port), null, Serving, ValidateClient, false, HandleAsync)], [WatchEtcdAsync, DialKubeletsAsync]);
+
+    /// <summary>
+    /// Dials every registered Node's kubelet as the real apiserver does for logs, exec and port-forward: the Node's
+    /// first address of the <c>--kubelet-preferred-address-types</c>, port 10250, the <c>--kubelet-client-certificate</c>
+    /// presented, the kubelet's serving certificate verified against <c>--kubelet-certificate-authority</c> when given.
+    /// </summary>
+    private async Task DialKubeletsAsync(CancellationToken ct)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                ClientCertificates = [_kubeletClient],
+                RemoteCertificateValidationCallback = (_, cert, _, errors) => _kubeletCa is null
+                    || (cert is X509Certificate2 server && (errors & SslPolicyErrors.RemoteCertificateNameMismatch) == 0
+                        && Credentials.ChainError(server, _kubeletCa, Credentials.ServerAuthOid) is null),
+            },
+            ConnectTimeout = TimeSpan.FromSeconds(2),
+        })
+        { Timeout = TimeSpan.FromSeconds(3) };
+        while (!ct.IsCancellationRequested)
+        {
+            foreach (var (name, node) in _nodes.ToArray())
+            {
+                if (_kubeletsReached.ContainsKey(name))
+                {
+                    continue;
+                }
+
+                var addresses = node["status"]?["addresses"]?.AsArray() ?? [];
+                var address = _kubeletAddressTypes.Select(t => addresses.FirstOrDefault(a => a?["type"]?.GetValue<string>() == t))
+                    .FirstOrDefault(a => a is not null)?["address"]?.GetValue<string>();
+                if (address is null)
+                {
+                    _record.Status("kubelet " + name, "no address of the preferred types");
+                    continue;
+                }
+
+                var host = IPAddress.TryParse(address, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address;
+                try
+                {
+                    using var response = await http.GetAsync($"https://{host}:10250/healthz", ct);
+                    _record.Status("kubelet " + name, $"https://{host}:10250/healthz: {(int)response.StatusCode}");
+                    if (response.IsSuccessStatusCode && _kubeletsReached.TryAdd(name, address))
+                    {
+                        _record.Check($"reached kubelet {name} at {address}:10250 with --kubelet-client-certificate"
+                            + (_kubeletCa is null ? " (its serving certificate not verified: no --kubelet-certificate-authority)" : ", its serving certificate verified against --kubelet-certificate-authority"));
+                        _record.Write();
+                    }
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                {
+                    _record.Status("kubelet " + name, $"https://{host}:10250/healthz: {e.GetBaseException().Message}");
+                }
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(2), ct);
+        }
+    }
 
     public int Port { get; }
 

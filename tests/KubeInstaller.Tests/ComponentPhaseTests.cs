@@ -255,6 +255,18 @@ public class ComponentPhaseTests
     }
 
     [Fact]
+    public void The_api_server_dials_kubelets_at_their_address_and_verifies_them()
+    {
+        // found by the stand-in end-to-end test: with the default address order (Hostname first) the apiserver dials
+        // the Node name, a machine serial no DNS resolves, so logs and exec fail
+        var inventory = Inventory();
+        var apiserver = NodeConfiguration.RenderUnit(ClusterComponent.KubeApiserver, inventory[0], Def, new ClusterTopology(Def, inventory, Converged(Def, inventory)));
+
+        Assert.Contains("--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname", apiserver, StringComparison.Ordinal);
+        Assert.Contains("--kubelet-certificate-authority=/etc/nekko/pki/ca.crt", apiserver, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Kubelet_refuses_anonymous_requests_and_authorizes_through_the_api_server()
     {
         // found by the stand-in end-to-end test: the kubelet's flag defaults (anonymous-auth=true,

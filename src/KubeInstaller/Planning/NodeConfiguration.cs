@@ -114,6 +114,10 @@ internal static class NodeConfiguration
         $"--tls-private-key-file={PkiDir}/apiserver.key",
         $"--kubelet-client-certificate={PkiDir}/apiserver-kubelet-client.crt",
         $"--kubelet-client-key={PkiDir}/apiserver-kubelet-client.key",
+        // Node names are machine serials no DNS resolves: dial kubelets (logs, exec, port-forward) at their InternalIP
+        // (the default puts Hostname first), and verify their serving certificates, which the cluster CA issued for it
+        "--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname",
+        $"--kubelet-certificate-authority={PkiDir}/ca.crt",
         $"--service-cluster-ip-range={definition.ServiceCidr}",
         $"--service-account-issuer=https://kubernetes.default.svc.{definition.DnsDomain}",
         $"--service-account-key-file={ServiceAccountKeyPath}",

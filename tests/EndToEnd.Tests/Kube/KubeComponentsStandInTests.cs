@@ -248,6 +248,10 @@ public sealed class KubeComponentsStandInTests(ITestOutputHelper output) : IAsyn
             ["service-account-signing-key-file"] = $"{Pki}/service-account.key",
             ["authorization-mode"] = "~Node",
             ["enable-admission-plugins"] = "~NodeRestriction",
+            // Node names are machine serials no DNS resolves: logs, exec and port-forward must dial the InternalIP,
+            // and the kubelet's serving certificate (issued by the cluster CA for that IP) can be verified
+            ["kubelet-preferred-address-types"] = "InternalIP,ExternalIP,Hostname",
+            ["kubelet-certificate-authority"] = $"{Pki}/ca.crt",
         });
         Assert.Equal(Cert(a, $"{Pki}/ca.crt").RawData, kubernetesCa.RawData);
         Assert.Equal(Cert(a, $"{Pki}/etcd/ca.crt").RawData, etcdCa.RawData);
@@ -343,6 +347,16 @@ public sealed class KubeComponentsStandInTests(ITestOutputHelper output) : IAsyn
         }
 
         Assert.Contains(apiserver["checks"]!.AsArray(), x => x!.GetValue<string>().StartsWith("etcd answered /health over mutual TLS", StringComparison.Ordinal));
+        foreach (var node in _nodes.Nodes)
+        {
+            // the apiserver double dials each kubelet as the real one does for logs and exec (preferred address type, client certificate)
+            var dialed = $"reached kubelet {NameOf(node)} at {node.Address}:10250 with --kubelet-client-certificate, its serving certificate verified";
+            if (!apiserver["checks"]!.AsArray().Any(x => x!.GetValue<string>().StartsWith(dialed, StringComparison.Ordinal)))
+            {
+                checks.Problems.Add($"kube-apiserver: {dialed.Replace("reached", "did not reach", StringComparison.Ordinal)} ({apiserver["status"]?[$"kubelet {NameOf(node)}"]})");
+            }
+        }
+
         foreach (var node in _nodes.Nodes)
         {
             Assert.Contains(Record(node, "kubelet")["checks"]!.AsArray(), x => x!.GetValue<string>().StartsWith($"registered Node {NameOf(node)} through {Endpoint}", StringComparison.Ordinal));
