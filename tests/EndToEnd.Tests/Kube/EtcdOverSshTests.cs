@@ -7,11 +7,13 @@ using NekkoMetal.Inventory.Storage;
 using NekkoMetal.KubeInstaller;
 using NekkoMetal.KubeInstaller.Execution;
 using NekkoMetal.KubeInstaller.Execution.Assets;
+using NekkoMetal.KubeInstaller.Execution.Backups;
 using NekkoMetal.KubeInstaller.Execution.Control;
 using NekkoMetal.KubeInstaller.Execution.Execution;
 using NekkoMetal.KubeInstaller.Execution.History;
 using NekkoMetal.KubeInstaller.Execution.HostKeys;
 using NekkoMetal.KubeInstaller.Execution.Probing;
+using NekkoMetal.KubeInstaller.Execution.Secrets;
 using NekkoMetal.KubeInstaller.Execution.Ssh;
 using NekkoMetal.KubeInstaller.Model;
 using NekkoMetal.KubeInstaller.Planning;
@@ -134,7 +136,14 @@ public sealed class EtcdOverSshTests(ITestOutputHelper output) : IAsyncLifetime
         var pool = new NodeConnectionPool(sshOptions, hostKeys, _log.CreateLogger<NodeConnectionPool>());
         _cleanup.Add(pool);
         var executorOptions = new ExecutorOptions { HealthTimeout = TimeSpan.FromSeconds(60), PromoteTimeout = TimeSpan.FromSeconds(60) };
-        var runner = new OperationRunner(pool, issuer, new DirectoryAssetSource(_assets), executorOptions, time);
+        var backupDir = Path.Combine(pkiDir, "backups");
+        var backups = new EtcdBackupLog(store);
+        var runner = new OperationRunner(pool, issuer, new DirectoryAssetSource(_assets), executorOptions, time)
+        {
+            BackupStore = new DirectoryBackupStore(backupDir),
+            BackupLog = backups,
+            ServiceAccountKeys = new ServiceAccountKeyStore(store, new SecretSealer(new PkiOptions { DataDirectory = pkiDir }), time),
+        };
         var executor = new BatchExecutor(runner, history, executorOptions, time, _log.CreateLogger<BatchExecutor>());
         var prober = new ClusterProber(pool, _log.CreateLogger<ClusterProber>());
         var reconciler = new ClusterReconciler(prober, executor, time, _log.CreateLogger<ClusterReconciler>());
@@ -188,6 +197,41 @@ public sealed class EtcdOverSshTests(ITestOutputHelper output) : IAsyncLifetime
         var ca = (await issuer.GetCaChainAsync(CaKind.KubernetesEtcd, ct))[^1];
         await using var writer = new TlsEtcdWriter(clientEndpoints, "/e2e-writer/", writerCert.Certificate, ca);
         writer.Start();
+
+        // 2b. an etcd backup through a healthy member (while the writer writes), and the cluster's service-account key
+        for (var wait = Stopwatch.StartNew(); writer.Acknowledged.Count == 0 && wait.Elapsed < TimeSpan.FromSeconds(10);)
+        {
+            await Task.Delay(50, ct); // a snapshot of a keyspace with keys (an empty one reports revision 0)
+        }
+
+        var backupWatch = Stopwatch.StartNew();
+        var backupOp = new ClusterOperation(ClusterPhase.Upgrade, OperationKind.BackupEtcd, [],
+            ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, new Dictionary<string, string>
+            {
+                [OperationParameters.KubernetesVersion] = "1.31.0",
+                [OperationParameters.EtcdVersion] = etcdVersion,
+            }), "etcd: back up");
+        await runner.RunAsync(backupOp, inventory, ct);
+        var backup = (await backups.ListAsync(1, ct)).Single();
+        var snapshotFile = Path.Combine(backupDir, backup.Name);
+        Assert.Equal(backup.Sha256, Convert.ToHexStringLower(await SHA256.HashDataAsync(File.OpenRead(snapshotFile))));
+        Assert.Equal(new FileInfo(snapshotFile).Length, backup.Size);
+        Assert.True(backup.Revision > 0);
+        var snapshotStatus = await Lab.Run(Path.Combine(baseDir, "usr/bin/etcdctl"), "snapshot", "status", snapshotFile, "-w", "json");
+        Assert.Equal(backup.Revision, OperationRunner.SnapshotRevision(snapshotStatus)); // a valid etcd snapshot, read here too
+        Assert.Equal(new EtcdBackup("1.31.0", etcdVersion, backup.TakenAt), await backups.LastAsync(ct));
+        Assert.Equal("", await Ssh(_nodes.Nodes.First(n => Machine(n, NodeState.Healthy).Name == backup.Member), $"ls -A {OperationRunner.RemoteBackupDir}"));
+        const string saKey = "/etc/nekko/pki/service-account.key"; // the planner's NodeConfiguration.ServiceAccountKeyPath
+        foreach (var node in new[] { b, c })
+        {
+            await runner.RunAsync(new ClusterOperation(ClusterPhase.Certificates, OperationKind.WriteServiceAccountKey, [Machine(node, NodeState.Healthy).Name],
+                ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, new Dictionary<string, string> { [OperationParameters.Path] = saKey }),
+                "write service-account key"), inventory, ct);
+        }
+
+        var keyOnB = await Ssh(b, $"stat -c %a {saKey} && sha256sum {saKey} | cut -d' ' -f1 && head -1 {saKey}");
+        Assert.Equal(["600", await Ssh(c, $"sha256sum {saKey} | cut -d' ' -f1"), "-----BEGIN PRIVATE KEY-----"], keyOnB.Split('\n'));
+        _log.Write($"etcd backup ({backup.Size} bytes, revision {backup.Revision}, via {backup.Member}) and the service-account key on 2 nodes: {backupWatch.Elapsed.TotalSeconds:0.0} s");
 
         // 3. node a is retired, node d is new: d joins (learner → promote) before a is removed
         inventory = [Machine(a, NodeState.Retired), Machine(b, NodeState.Healthy), Machine(c, NodeState.Healthy), Machine(d, NodeState.Healthy)];
