@@ -185,7 +185,7 @@ public sealed class KubeComponentsStandInTests(ITestOutputHelper output) : IAsyn
         string NameOf(TestNode node) => names[node.Address];
 
         // 1. install: etcd, certificates, control plane, kubelets, Nodes (labels) until converged
-        var install = await reconciler.ReconcileAsync(definition, () => inventory, TimeSpan.FromMinutes(4), ClusterPhase.Upgrade, ct);
+        var install = await reconciler.ReconcileAsync(definition, () => inventory, TimeSpan.FromMinutes(5), ClusterPhase.Upgrade, ct);
         _log.Write($"install: converged={install.Converged} in {install.Elapsed.TotalSeconds:0.0} s, {install.Iterations} iterations, "
             + string.Join(", ", install.Batches.Select(x => $"{(x.Records.Count > 0 ? x.Records[0].Phase : null)}:{x.Records.Count}{(x.Succeeded ? "" : " FAILED")}")));
         if (!install.Converged)
@@ -374,6 +374,27 @@ public sealed class KubeComponentsStandInTests(ITestOutputHelper output) : IAsyn
             var (anonCode, anon) = await _nodes.SshAsync(a, $"curl -s -o /dev/null -w '%{{http_code}}' --cacert {Pki}/ca.crt https://{node.Address}:10250/pods");
             Assert.True(anonCode != 0 || anon.Trim() is "401" or "403", $"{NameOf(node)}: kubelet let an anonymous client in ({anon})");
         }
+
+        // the double refuses what the real kubelet would: a private key that does not match its certificate
+        var keyPath = Path.Combine(b.Root, $"{Pki}/kubelet.key".TrimStart('/'));
+        var originalKey = await File.ReadAllBytesAsync(keyPath);
+        using (var stranger = ECDsa.Create(ECCurve.NamedCurves.nistP256))
+        {
+            await File.WriteAllTextAsync(keyPath, stranger.ExportPkcs8PrivateKeyPem());
+        }
+
+        await Ssh(b, "systemctl restart kubelet.service || true");
+        string? fatal = null;
+        for (var i = 0; i < 50 && fatal is null; i++)
+        {
+            await Task.Delay(200);
+            fatal = Record(b, "kubelet")["fatal"]?.GetValue<string>();
+        }
+
+        _log.Write("kubelet with a foreign key: " + fatal);
+        Assert.Contains("private key does not match", fatal ?? "(no fatal error recorded)", StringComparison.Ordinal);
+        await File.WriteAllBytesAsync(keyPath, originalKey);
+        await Ssh(b, "systemctl restart kubelet.service");
 
         // 4. the Nodes phase through the API: an uncordon of what the installer cordoned, then a departed worker
         await Ssh(a, KubernetesApi.Request("PATCH", KubernetesApi.NodePath(NameOf(b)), KubernetesApi.CordonPatch()));
