@@ -208,6 +208,52 @@ public class EtcdPhaseTests
     }
 
     [Fact]
+    public void RetiredControlPlaneNode_Dead_WithReachableSpare_DeadMemberRemovedBeforeTheSpareIsAdded()
+    {
+        // etcd refuses "member add" (even --learner) while a voter is down: "etcdserver: unhealthy cluster"
+        var observed = Converged(Def, Inventory()).WithMember("cp1", m => m with { Healthy = false }).Unreachable("cp1");
+
+        var plan = Plan(Def, WithSpare(NodeState.Retired), observed.WithNode("cp4", n => n));
+
+        Assert.Equal(["etcd: remove member cp1 (id 1)"], plan.Descriptions());
+    }
+
+    [Fact]
+    public void RetiredControlPlaneNode_Dead_SpareUnreachable_IsKept()
+    {
+        var observed = Converged(Def, Inventory()).WithMember("cp1", m => m with { Healthy = false }).Unreachable("cp1");
+
+        var plan = Plan(Def, WithSpare(NodeState.Retired), observed);
+
+        Assert.DoesNotContain(plan.Operations, o => o.Kind == OperationKind.RemoveEtcdMember);
+    }
+
+    [Fact]
+    public void RetiredControlPlaneNode_Dead_AnotherMemberUnhealthy_IsKept()
+    {
+        var def5 = Definition(controlPlaneCount: 5);
+        List<InventoryNode> five = [Cp(1), Cp(2), Cp(3), Cp(4), Cp(5)];
+        var observed = Converged(def5, five)
+            .WithMember("cp1", m => m with { Healthy = false }).Unreachable("cp1")
+            .WithMember("cp2", m => m with { Healthy = false }).Unreachable("cp2")
+            .WithNode("cp6", n => n);
+
+        var plan = Plan(def5, [Cp(1, NodeState.Retired), Cp(2), Cp(3), Cp(4), Cp(5), Cp(6)], observed);
+
+        Assert.DoesNotContain(plan.Operations, o => o.Kind == OperationKind.RemoveEtcdMember);
+    }
+
+    [Fact]
+    public void UnreachableControlPlaneNode_NotRetired_KeepsItsMember()
+    {
+        var observed = Converged(Def, Inventory()).WithMember("cp1", m => m with { Healthy = false }).Unreachable("cp1");
+
+        var plan = Plan(Def, WithSpare(NodeState.Unreachable), observed.WithNode("cp4", n => n));
+
+        Assert.DoesNotContain(plan.Operations, o => o.Kind is OperationKind.RemoveEtcdMember or OperationKind.AddEtcdLearner);
+    }
+
+    [Fact]
     public void RetiredControlPlaneNode_ReplacementIsLearner_PromotedBeforeAnyRemoval()
     {
         var inventory = WithSpare(NodeState.Healthy);

@@ -6,8 +6,8 @@ internal sealed partial class PlanningRun
 {
     /// <summary>
     /// etcd, in this order, each step returning alone: bootstrap; repair one member that is down; promote a caught-up
-    /// learner; add one missing member as a learner; remove one departed member once its replacement votes and
-    /// quorum allows; roll one running member whose binary or unit differs.
+    /// learner; add one missing member as a learner (a dead departed voter is removed first: etcd adds no member
+    /// while a voter is down); remove one departed member once its replacement votes and quorum allows; roll one running member whose binary or unit differs.
     /// </summary>
     private List<ClusterOperation> PlanEtcd(Operations ops)
     {
@@ -90,6 +90,13 @@ internal sealed partial class PlanningRun
 
         // 3. add one missing member, as a learner (etcd allows one learner at a time)
         var missing = topology.ControlPlane.Where(n => !byNode.ContainsKey(n.Name)).ToList();
+        if (missing.Count > 0 && desiredLearners.Count == 0 && DeadDepartedVoter(voting, missing) is { } dead)
+        {
+            // etcd refuses to add any member, even a learner, while a voter is down ("etcdserver: unhealthy
+            // cluster", --strict-reconfig-check): a dead departed member goes first, as etcd's own runbook does
+            return [ops.RemoveEtcdMember(dead, MemberName(dead))];
+        }
+
         if (missing.Count > 0 && desiredLearners.Count == 0)
         {
             if (healthyVoting < ClusterPlanner.Quorum(voting.Count))
@@ -166,6 +173,28 @@ internal sealed partial class PlanningRun
         }
 
         return [];
+    }
+
+    /// <summary>
+    /// A departed voting member that is down while a replacement waits to join and every other voter is healthy:
+    /// etcd will not add the replacement while it is a member, and removing it changes no healthy voter's vote (the
+    /// cluster tolerates as many failures with n − 1 healthy voters as with n voters of which one is dead).
+    /// </summary>
+    private EtcdMember? DeadDepartedVoter(List<EtcdMember> voting, List<InventoryNode> missing)
+    {
+        if (voting.Count <= 1 || !missing.Any(n => Reachable(n) is not null))
+        {
+            return null;
+        }
+
+        var dead = voting.Where(m => !m.Healthy).ToList();
+        if (dead is not [var only] || topology.NodeOf(only) is { } node && topology.IsControlPlane(node))
+        {
+            return null;
+        }
+
+        var healthy = voting.Count - 1;
+        return healthy >= ClusterPlanner.Quorum(voting.Count) && healthy >= ClusterPlanner.Quorum(voting.Count - 1) ? only : null;
     }
 
     /// <summary>Why a voting member may not be removed now, or null when it may.</summary>
