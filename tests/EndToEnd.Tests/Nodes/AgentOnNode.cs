@@ -41,16 +41,27 @@ public static partial class AgentOnNode
         }
     }
 
-    /// <summary>Registers <paramref name="serial"/> and starts its agent on <paramref name="node"/> (heartbeat every 2 s, user check scripts critical).</summary>
-    public static async Task InstallAsync(BootServerInLab server, TestNode node, string agentBinary, string serial, string role, string mac, string? wolMac = null)
+    /// <summary>
+    /// Registers <paramref name="serial"/> and starts its agent on <paramref name="node"/> (heartbeat every 2 s, user
+    /// check scripts critical). With <paramref name="expectAddress"/> the machine must get the node's own address
+    /// from IPAM (what the Kubernetes installer dials): IPAM hands out the lowest free address of the range, so
+    /// register nodes started at the range's start in address order.
+    /// </summary>
+    public static async Task InstallAsync(
+        BootServerInLab server, TestNode node, string agentBinary, string serial, string role, string mac, string? wolMac = null, bool expectAddress = false)
     {
-        await server.ApiAsync("POST", "/api/v1/machines", JsonSerializer.Serialize(new
+        var registered = await server.ApiAsync("POST", "/api/v1/machines", JsonSerializer.Serialize(new
         {
             serial,
             macs = new[] { mac },
             role,
             power = wolMac is null ? null : new { wolMac },
         }));
+        if (expectAddress)
+        {
+            var ipv4 = JsonDocument.Parse(registered).RootElement.GetProperty("ipv4").EnumerateArray().Select(a => a.GetString()).ToList();
+            Assert.True(ipv4.SequenceEqual([node.Address]), $"{serial} got IPAM address(es) [{string.Join(", ", ipv4)}], not its node's {node.Address}");
+        }
 
         var userData = await server.Lab.Exec("curl", "-sS", "--fail-with-body", $"{server.Url}/boot/config/{serial}/user-data");
         var token = TokenLine().Match(userData).Groups[1].Value;
