@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using NekkoMetal.BootServer.Api;
 using NekkoMetal.BootServer.Auth;
 using NekkoMetal.Inventory;
+using NekkoMetal.Inventory.Audit;
 using NekkoMetal.Inventory.Storage;
 using NekkoMetal.KubeInstaller.Execution.Backups;
 using NekkoMetal.KubeInstaller.Execution.Control;
@@ -16,13 +17,16 @@ namespace NekkoMetal.BootServer.Kube;
 /// <c>/api/v1/cluster</c>: the Kubernetes cluster definition (read token to get, admin token to replace), the
 /// installer's status and its operation history. The definition is stored as the installer reads it
 /// (<see cref="ClusterDefinitionStore"/>, enums in kebab-case); a replacement is validated first — every problem at
-/// once, nothing stored — and written by a compare-and-swap on its revision (the <c>ETag</c>; send it back in
+/// once, nothing stored — and written, with its audit entry (<c>cluster.update</c>), by a compare-and-swap on its revision (the <c>ETag</c>; send it back in
 /// <c>If-Match</c> to refuse a concurrent change with 409).
 /// </summary>
 public static class ClusterApi
 {
     /// <summary>The definition's JSON (as in etcd), and strictly for request bodies: no unknown fields, required fields present.</summary>
     public static readonly JsonSerializerOptions Json = CreateJson(strict: false);
+
+    /// <summary>The audit action of a created or replaced definition (before/after in the entry).</summary>
+    public const string AuditAction = "cluster.update";
 
     internal static readonly JsonSerializerOptions StrictJson = CreateJson(strict: true);
 
@@ -71,7 +75,7 @@ public static class ClusterApi
         return TypedResults.Json(definition, Json);
     }
 
-    private static async Task<JsonHttpResult<ClusterDefinition>> Put(HttpContext context, ClusterDefinitionStore store, CancellationToken ct)
+    private static async Task<JsonHttpResult<ClusterDefinition>> Put(HttpContext context, ClusterDefinitionStore store, AuditLog audit, CancellationToken ct)
     {
         var element = await JsonBody.ReadElementAsync(context.Request, ct);
         if (element.ValueKind != JsonValueKind.Object)
@@ -86,21 +90,21 @@ public static class ClusterApi
             throw new ValidationException(new Dictionary<string, string[]> { ["definition"] = [.. problems] });
         }
 
-        long expected;
+        var (before, expected) = await store.GetAsync(ct);
         if (context.Request.Headers.IfMatch.ToString() is { Length: > 0 } ifMatch)
         {
             var text = ifMatch.Trim().Trim('"');
-            if (!long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out expected))
+            if (!long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var wanted))
             {
                 throw new ValidationException("If-Match", "must be the revision (ETag) of the stored definition, or 0 to create it");
             }
-        }
-        else
-        {
-            (_, expected) = await store.GetAsync(ct);
+
+            expected = wanted; // a stored definition at another revision fails the compare below
         }
 
-        if (!await store.PutAsync(definition, expected, ct))
+        var entry = audit.Create(MachinesApi.Actor(context), AuditAction, null,
+            before is null ? null : JsonSerializer.SerializeToElement(before, Json), JsonSerializer.SerializeToElement(definition, Json));
+        if (!await store.PutAsync(definition, expected, ct, audit.Ops(entry)))
         {
             throw new ConflictException(expected == 0
                 ? "a cluster definition exists already (or was created meanwhile): GET it and send its ETag in If-Match"

@@ -10,7 +10,7 @@ namespace NekkoMetal.KubeInstaller.Execution.Control;
 
 /// <summary>
 /// The cluster definition at <c>kube/cluster</c> (JSON), read by the controller each round and replaced by a
-/// compare-and-swap on its mod revision (the API and <c>nekkoctl cluster</c> are not built yet).
+/// compare-and-swap on its mod revision (<c>/api/v1/cluster</c>, <c>nekkoctl cluster</c>).
 /// </summary>
 public sealed class ClusterDefinitionStore(EtcdStore store)
 {
@@ -28,8 +28,11 @@ public sealed class ClusterDefinitionStore(EtcdStore store)
         return r.Kvs.Count == 0 ? (null, 0) : (JsonSerializer.Deserialize<ClusterDefinition>(r.Kvs[0].Value.Span, Json), r.Kvs[0].ModRevision);
     }
 
-    /// <summary>Stores <paramref name="definition"/> if the stored one is still at <paramref name="expectedRevision"/> (0 = absent); false when it lost the race.</summary>
-    public async Task<bool> PutAsync(ClusterDefinition definition, long expectedRevision, CancellationToken ct)
+    /// <summary>
+    /// Stores <paramref name="definition"/> if the stored one is still at <paramref name="expectedRevision"/> (0 = absent);
+    /// false when it lost the race. <paramref name="alongside"/> (the API's audit entry) is written in the same transaction.
+    /// </summary>
+    public async Task<bool> PutAsync(ClusterDefinition definition, long expectedRevision, CancellationToken ct, IEnumerable<RequestOp>? alongside = null)
     {
         var key = ByteString.CopyFromUtf8(_key);
         var txn = new TxnRequest();
@@ -41,6 +44,7 @@ public sealed class ClusterDefinitionStore(EtcdStore store)
             ModRevision = expectedRevision,
         });
         txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = key, Value = ByteString.CopyFrom(JsonSerializer.SerializeToUtf8Bytes(definition, Json)) } });
+        txn.Success.Add(alongside ?? []);
         return (await store.TxnAsync(txn, ct)).Succeeded;
     }
 }

@@ -110,6 +110,14 @@ public sealed class ClusterApiTests(EtcdFixture etcd) : IAsyncLifetime
         var conflict = await Problem(await _admin.SendAsync(stale), HttpStatusCode.Conflict);
         Assert.Contains("changed since revision", conflict.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal(5, (int)JsonNode.Parse(await _admin.GetStringAsync("/api/v1/cluster"))!["controlPlaneCount"]!);
+
+        // each stored change has its audit entry (before/after), the refused one none
+        var audit = JsonNode.Parse(await _admin.GetStringAsync("/api/v1/audit"))!.AsArray().Where(e => (string?)e!["action"] == "cluster.update").ToList();
+        Assert.Equal(2, audit.Count);
+        Assert.Equal(5, (int)audit[0]!["after"]!["controlPlaneCount"]!);
+        Assert.Equal(3, (int)audit[0]!["before"]!["controlPlaneCount"]!);
+        Assert.Null(audit[1]!["before"]);
+        Assert.Equal("kube-apiserver", (string?)audit[1]!["after"]!["binaries"]![2]!["component"]);
     }
 
     [Fact]
@@ -125,6 +133,7 @@ public sealed class ClusterApiTests(EtcdFixture etcd) : IAsyncLifetime
         Assert.Contains(errors, e => e.StartsWith("podCidr:", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.Contains("no pinned etcd 3.5.16", StringComparison.Ordinal));
         await AssertNothingStoredAsync();
+        Assert.DoesNotContain("cluster.update", await _admin.GetStringAsync("/api/v1/audit"), StringComparison.Ordinal);
     }
 
     [Theory]
