@@ -84,7 +84,9 @@ internal sealed partial class AssetConnectionPath(AssetCatalog catalog, AssetFil
                 input.AdvanceTo(request.Value.End);
                 var keepAlive = !request.Value.Close && !stopping.IsCancellationRequested;
                 var head = Encoding.ASCII.GetBytes(SendFileResult.Head(send.Length, send.ContentType, send.LastModified, send.ETag, keepAlive));
+                Cork(socket, true);
                 await socket.SendFileAsync(send.Path, head, ReadOnlyMemory<byte>.Empty, TransmitFileOptions.UseDefaultWorkerThread, connection.ConnectionClosed);
+                Cork(socket, false);
                 if (!keepAlive)
                 {
                     await DrainAsync(socket, input, connection.ConnectionClosed);
@@ -274,6 +276,22 @@ internal sealed partial class AssetConnectionPath(AssetCatalog catalog, AssetFil
             return null;
         }
     }
+
+    /// <summary>
+    /// TCP_CORK around head and body, as nginx's <c>tcp_nopush</c>: only full segments leave while it is set (Kestrel
+    /// sets TCP_NODELAY, which would push each <c>sendfile</c> call's tail as a short segment); clearing it sends the rest.
+    /// </summary>
+    internal static void Cork(Socket socket, bool on)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            socket.SetRawSocketOption(TcpLevel, TcpCork, BitConverter.GetBytes(on ? 1 : 0));
+        }
+    }
+
+    private const int TcpLevel = 6; // IPPROTO_TCP
+
+    private const int TcpCork = 3; // TCP_CORK, linux/tcp.h
 
     /// <summary>After the last body: our FIN, then wait for the client's (a close with unread input would be a reset).</summary>
     private static async Task DrainAsync(Socket socket, PipeReader input, CancellationToken closed)

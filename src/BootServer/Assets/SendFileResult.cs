@@ -57,7 +57,9 @@ internal sealed class SendFileResult(string path, string contentType, DateTimeOf
         context.Response.StatusCode = StatusCodes.Status200OK; // for the request log; Kestrel sends nothing itself
         try
         {
+            AssetConnectionPath.Cork(socket, true);
             await socket.SendFileAsync(path, head, ReadOnlyMemory<byte>.Empty, TransmitFileOptions.UseDefaultWorkerThread, context.RequestAborted);
+            AssetConnectionPath.Cork(socket, false);
 
             // Our FIN goes after the body; the client closes once it has read it all, which Kestrel sees and reports as
             // RequestAborted. Only then is the connection aborted: Kestrel's abort of a socket with a receive pending
