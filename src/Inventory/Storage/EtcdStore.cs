@@ -70,6 +70,17 @@ public sealed class EtcdStore : IDisposable
             KeysOnly = keysOnly,
         }, ct);
 
+    /// <summary>The last <paramref name="limit"/> keys under <paramref name="prefix"/> by key order, highest first (the newest of time-ordered keys).</summary>
+    public Task<RangeResponse> GetNewestAsync(string prefix, long limit, CancellationToken ct) =>
+        RangeAsync(new RangeRequest
+        {
+            Key = ByteString.CopyFromUtf8(prefix),
+            RangeEnd = ByteString.CopyFromUtf8(EtcdKeys.RangeEnd(prefix)),
+            Limit = limit,
+            SortOrder = RangeRequest.Types.SortOrder.Descend,
+            SortTarget = RangeRequest.Types.SortTarget.Key,
+        }, ct);
+
     /// <summary>
     /// Reads every key under <paramref name="prefix"/> at one revision, page by page.
     /// Returns the key-values and the revision they were read at (the store's revision when <paramref name="revision"/> is 0).

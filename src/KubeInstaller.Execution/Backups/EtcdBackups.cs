@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Etcdserverpb;
-using Google.Protobuf;
 using NekkoMetal.Inventory.Storage;
 using NekkoMetal.KubeInstaller.Model;
 
@@ -106,15 +105,7 @@ public sealed class EtcdBackupLog(EtcdStore store, int maxEntries = 50)
     /// <summary>The newest <paramref name="limit"/> records, newest first.</summary>
     public async Task<IReadOnlyList<EtcdBackupRecord>> ListAsync(int limit, CancellationToken ct)
     {
-        var prefix = _keys.BackupsPrefix;
-        var r = await store.RangeAsync(new RangeRequest
-        {
-            Key = ByteString.CopyFromUtf8(prefix),
-            RangeEnd = ByteString.CopyFromUtf8(EtcdKeys.RangeEnd(prefix)),
-            Limit = limit,
-            SortOrder = RangeRequest.Types.SortOrder.Descend,
-            SortTarget = RangeRequest.Types.SortTarget.Key,
-        }, ct);
+        var r = await store.GetNewestAsync(_keys.BackupsPrefix, limit, ct);
         return [.. r.Kvs.Select(kv => JsonSerializer.Deserialize<EtcdBackupRecord>(kv.Value.Span, InventoryJson.Options)!)];
     }
 

@@ -103,15 +103,7 @@ public sealed class EtcdOperationHistory(EtcdStore store, int maxEntries = 1000,
 
     public async Task<IReadOnlyList<OperationRecord>> ListAsync(int limit, CancellationToken ct)
     {
-        var prefix = _keys.HistoryPrefix;
-        var r = await store.RangeAsync(new RangeRequest
-        {
-            Key = ByteString.CopyFromUtf8(prefix),
-            RangeEnd = ByteString.CopyFromUtf8(EtcdKeys.RangeEnd(prefix)),
-            Limit = limit,
-            SortOrder = RangeRequest.Types.SortOrder.Descend,
-            SortTarget = RangeRequest.Types.SortTarget.Key,
-        }, ct);
+        var r = await store.GetNewestAsync(_keys.HistoryPrefix, limit, ct);
         return [.. r.Kvs.Reverse().Select(kv => JsonSerializer.Deserialize<OperationRecord>(kv.Value.Span, Json)!)];
     }
 }
